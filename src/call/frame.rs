@@ -1,0 +1,186 @@
+//! Stage 2 of a call: the prepared signature (`Plan`, built once) and the
+//! per-call frame of argument slots and `avalues` pointers.
+
+use std::cell::UnsafeCell;
+use std::ffi::{c_uint, c_void};
+use std::ptr;
+
+use libffi::raw::{self, ffi_cif, ffi_type};
+
+use super::convert::{ArgConv, Slot, convert_arg};
+use super::invoke::invoke;
+use super::result::{RetConv, ResultBuf};
+use crate::ctype::{CType, Kind};
+use crate::error::{Error, Result};
+use crate::memory::codec::Keep;
+use crate::value::Value;
+
+/// Arguments up to this count live on the stack during a call: no heap
+/// allocation for scalar and pointer calls.
+const INLINE_ARGS: usize = 16;
+
+/// A signature prepared for libffi: done once, then shared by every call
+/// (and every thread) with that signature.
+pub(crate) struct Plan {
+    /// libffi's call interface. It points into `atypes` and at the ffi_type
+    /// descriptions of `types`; both live exactly as long as the cif.
+    cif: UnsafeCell<ffi_cif>,
+    /// The cif's `arg_types` array; it must outlive the cif (heap-allocated, so
+    /// moving the Plan does not move it).
+    atypes: Box<[*mut ffi_type]>,
+    /// Declared argument types, with how each converts.
+    args: Box<[(CType, ArgConv)]>,
+    /// How the result buffer becomes a Value.
+    ret: RetConv,
+}
+
+// SAFETY: after `ffi_prep_cif` the cif and the arrays it points to are never
+// written again (ffi_call only reads the cif), and the ffi_types it points at
+// are libffi's immutable statics; so sharing a Plan between threads is sharing
+// read-only data.
+unsafe impl Send for Plan {}
+// SAFETY: as above; no method mutates a Plan after construction.
+unsafe impl Sync for Plan {}
+
+/// The libffi type of a value of `ty` passed as an argument.
+fn arg_ffi_type(ty: &CType) -> Option<*mut ffi_type> {
+    match ty.kind() {
+        Kind::Scalar { scalar, .. } => Some(scalar.ffi_type()),
+        Kind::Pointer(_) | Kind::Array { .. } | Kind::Function(_) => Some(&raw mut raw::ffi_type_pointer),
+        Kind::Void => None,
+    }
+}
+
+impl Plan {
+    /// Prepares a signature. `fixed` is `Some(n)` for a variadic call whose
+    /// first `n` arguments are the fixed ones.
+    pub(crate) fn new(function: &str, argtypes: &[CType], fixed: Option<usize>, restype: &CType) -> Result<Plan> {
+        let mut atypes = Vec::with_capacity(argtypes.len());
+        let mut args = Vec::with_capacity(argtypes.len());
+        for (index, ty) in argtypes.iter().enumerate() {
+            let (Some(ffi), Some(conv)) = (arg_ffi_type(ty), ArgConv::of(ty)) else {
+                return Err(Error::Unsupported {
+                    operation: format!("argument {index} of `{function}`"),
+                    type_name: ty.to_string(),
+                    reason: "void cannot be an argument type".into(),
+                });
+            };
+            atypes.push(ffi);
+            args.push((ty.clone(), conv));
+        }
+        let ret = RetConv::of(function, restype)?;
+        let rtype = ret.ffi_type();
+        let nargs = c_uint::try_from(atypes.len()).map_err(|_| Error::Ffi {
+            function: function.to_owned(),
+            message: "too many arguments".into(),
+        })?;
+        let mut atypes = atypes.into_boxed_slice();
+        let mut cif = ffi_cif::default();
+        let status = match fixed {
+            // SAFETY: `cif` is a fresh ffi_cif; `atypes` holds `nargs` valid
+            // ffi_type pointers and `rtype` is valid; all outlive the cif
+            // because the Plan owns them.
+            None => unsafe {
+                raw::ffi_prep_cif(&mut cif, raw::ffi_abi_FFI_DEFAULT_ABI, nargs, rtype, atypes.as_mut_ptr())
+            },
+            // SAFETY: as above; `n <= nargs` is checked by the caller.
+            Some(n) => unsafe {
+                raw::ffi_prep_cif_var(
+                    &mut cif,
+                    raw::ffi_abi_FFI_DEFAULT_ABI,
+                    n as c_uint,
+                    nargs,
+                    rtype,
+                    atypes.as_mut_ptr(),
+                )
+            },
+        };
+        if status != raw::ffi_status_FFI_OK {
+            return Err(Error::Ffi {
+                function: function.to_owned(),
+                message: match status {
+                    raw::ffi_status_FFI_BAD_TYPEDEF => "bad type definition (FFI_BAD_TYPEDEF)".into(),
+                    raw::ffi_status_FFI_BAD_ABI => "bad ABI (FFI_BAD_ABI)".into(),
+                    raw::ffi_status_FFI_BAD_ARGTYPE => "bad argument type (FFI_BAD_ARGTYPE)".into(),
+                    other => format!("ffi_prep_cif failed with status {other}"),
+                },
+            });
+        }
+        Ok(Plan {
+            cif: UnsafeCell::new(cif),
+            atypes,
+            args: args.into_boxed_slice(),
+            ret,
+        })
+    }
+
+    /// Converts `values`, calls `code`, and decodes the result.
+    ///
+    /// # Safety
+    /// `code` must be a function with this plan's signature, and calling it
+    /// with these arguments must be sound.
+    pub(crate) unsafe fn call(&self, function: &str, code: usize, values: &[Value], use_errno: bool) -> Result<Value> {
+        debug_assert_eq!(values.len(), self.args.len());
+        debug_assert_eq!(self.atypes.len(), self.args.len());
+        let n = values.len();
+        if n <= INLINE_ARGS {
+            let mut slots = [Slot::ZERO; INLINE_ARGS];
+            let mut avalues = [ptr::null_mut::<c_void>(); INLINE_ARGS];
+            let mut keeps: [Keep; INLINE_ARGS] = [const { Keep::None }; INLINE_ARGS];
+            // SAFETY: forwarded from the caller; the arrays hold `n` entries.
+            unsafe {
+                self.call_in(
+                    function,
+                    code,
+                    values,
+                    use_errno,
+                    &mut slots[..n],
+                    &mut avalues[..n],
+                    &mut keeps[..n],
+                )
+            }
+        } else {
+            let mut slots = vec![Slot::ZERO; n];
+            let mut avalues = vec![ptr::null_mut::<c_void>(); n];
+            let mut keeps: Vec<Keep> = (0..n).map(|_| Keep::None).collect();
+            // SAFETY: forwarded from the caller; the vectors hold `n` entries.
+            unsafe {
+                self.call_in(function, code, values, use_errno, &mut slots, &mut avalues, &mut keeps)
+            }
+        }
+    }
+
+    /// The call itself, over caller-provided frame storage.
+    ///
+    /// # Safety
+    /// As [`Plan::call`]; the three slices have `values.len()` entries.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn call_in(
+        &self,
+        function: &str,
+        code: usize,
+        values: &[Value],
+        use_errno: bool,
+        slots: &mut [Slot],
+        avalues: &mut [*mut c_void],
+        keeps: &mut [Keep],
+    ) -> Result<Value> {
+        for (i, ((value, (ty, conv)), (slot, keep))) in values
+            .iter()
+            .zip(self.args.iter())
+            .zip(slots.iter_mut().zip(keeps.iter_mut()))
+            .enumerate()
+        {
+            avalues[i] = convert_arg(ty, *conv, value, slot, keep).map_err(|e| e.at_argument(function, i))?;
+        }
+        let mut result = ResultBuf::new();
+        // SAFETY: the cif was prepared for this signature; every avalues entry
+        // points at a converted argument (in `slots`, or an instance's memory
+        // borrowed from `values`) that outlives the call, as does what `keeps`
+        // holds; the result buffer is large enough for libffi's writes; the
+        // caller guarantees `code` has this signature.
+        unsafe { invoke(self.cif.get(), code, result.as_mut_ptr(), avalues.as_mut_ptr(), use_errno) };
+        // SAFETY: libffi wrote a value of the restype into the buffer.
+        unsafe { result.decode(&self.ret) }
+    }
+}

@@ -1,0 +1,61 @@
+//! # rctypes: Python's ctypes for Rust
+//!
+//! Load a shared library at run time, describe C functions and C types *as
+//! data* (argtypes and restype, fundamental types, pointers, arrays), and
+//! call into C through libffi — no bindgen step, no compile-time signatures.
+//!
+//! ```
+//! # fn main() -> rctypes::Result<()> {
+//! use rctypes::{byref, CData, CDll, CType, Value};
+//!
+//! let libc = CDll::this_process()?;                      // ctypes.CDLL(None)
+//! let strtol = libc.function("strtol")?                  // libc.strtol
+//!     .argtypes([CType::c_char_p(), CType::c_void_p(), CType::c_int()])
+//!     .restype(CType::c_long());
+//! // SAFETY: strtol(const char *, char **, int) -> long; NULL endptr is allowed.
+//! let r: Value = unsafe { strtol.call(&["ff".into(), Value::Null, 16.into()])? };
+//! assert_eq!(r.as_i64()?, 255);
+//!
+//! let n = CData::with_value(&CType::c_int(), 42)?;       // c_int(42)
+//! assert_eq!(n.value()?.as_i64()?, 42);
+//! let _arg = byref(&n);                                  // byref(n), for an int* parameter
+//! # Ok(()) }
+//! ```
+//!
+//! ## What is `unsafe`
+//!
+//! Loading a library (its initialisers run) and calling a foreign function
+//! (a wrong signature is undefined behaviour rctypes cannot detect) are
+//! `unsafe`, as is anything that dereferences an address C handed over
+//! ([`string_at`], [`CData::from_address`]). Describing types, creating and
+//! reading instances rctypes owns, and every conversion are safe, and every
+//! mistake that can be caught before C runs is an [`Error`].
+//!
+//! ## Differences from ctypes
+//!
+//! * Integers are range-checked: `c_uint` refuses `-1` and `c_int` refuses
+//!   `2**40`, where ctypes silently masks them.
+//! * A `c_char_p` parameter accepts Rust strings (`Str`) as well as bytes,
+//!   passed as UTF-8.
+//! * Without argtypes, an integer that does not fit in a C `int` is an error
+//!   (ctypes raises too, past `long`); pass a typed instance instead.
+
+#![deny(missing_docs, unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+mod call;
+mod ctype;
+mod error;
+mod findlib;
+mod library;
+mod memory;
+mod value;
+
+pub use call::errno::{get_errno, set_errno};
+pub use call::{ErrCheck, Function};
+pub use ctype::{CType, alignment, sizeof};
+pub use error::{Error, Result};
+pub use library::{CDll, OpenOptions, find_library};
+pub use memory::CData;
+pub use memory::raw::{memmove, memset, string_at, wstring_at};
+pub use value::{Value, byref, byref_at};

@@ -1,0 +1,449 @@
+//! The one scalar codec: how each fundamental C type is read from and written
+//! to raw memory. Arguments, results, instances and callbacks all go through
+//! here, so a conversion rule lives in exactly one place.
+//!
+//! Writing is checked: a value that does not fit its C type is an error, never
+//! a silent truncation (ctypes masks integers; rctypes refuses them).
+
+use std::ffi::{CStr, c_char};
+use std::ptr;
+
+use crate::ctype::scalar::{LONG_DOUBLE, LongDoubleFormat};
+use crate::ctype::{CType, Kind, Scalar};
+use crate::error::{ConvError, Error, Result};
+use crate::memory::CData;
+use crate::memory::longdouble::{f64_to_x87, x87_to_f64};
+use crate::value::Value;
+
+/// A `wchar_t` code unit.
+#[cfg(not(windows))]
+pub(crate) type WideUnit = u32;
+/// A `wchar_t` code unit.
+#[cfg(windows)]
+pub(crate) type WideUnit = u16;
+
+/// What a stored pointer points into, which must stay alive as long as the
+/// pointer is in use (ctypes' `_objects`).
+#[derive(Clone, Default)]
+pub(crate) enum Keep {
+    /// Nothing: the value is plain data, or the pointer is the caller's business.
+    #[default]
+    None,
+    /// A NUL-terminated byte string made from a `Bytes` or `Str` value.
+    Bytes(Box<[u8]>),
+    /// A NUL-terminated wide string made from a `Str` value.
+    Wide(Box<[WideUnit]>),
+    /// An instance whose address was stored; held only so that it outlives
+    /// the pointer.
+    Data(#[allow(dead_code)] CData),
+}
+
+impl Keep {
+    /// The address of the kept buffer, when it is one rctypes made.
+    pub(crate) fn buffer_address(&self) -> Option<usize> {
+        match self {
+            Keep::Bytes(b) => Some(b.as_ptr() as usize),
+            Keep::Wide(w) => Some(w.as_ptr() as usize),
+            _ => None,
+        }
+    }
+}
+
+fn int_range(s: Scalar) -> (i128, i128) {
+    let bits = 8 * s.size() as u32;
+    if s.is_signed() {
+        (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
+    } else {
+        (0, (1i128 << bits) - 1)
+    }
+}
+
+/// The integer in a value, for an integer C type.
+fn integer_of(v: &Value) -> Option<i128> {
+    match v {
+        Value::Int(i) => Some(i128::from(*i)),
+        Value::UInt(u) => Some(i128::from(*u)),
+        Value::Bool(b) => Some(i128::from(*b)),
+        _ => None,
+    }
+}
+
+fn type_name(s: Scalar) -> String {
+    // The canonical spelling for messages (the CType may carry an alias).
+    match s {
+        Scalar::Bool => "c_bool",
+        Scalar::Char => "c_char",
+        Scalar::WChar => "c_wchar",
+        Scalar::I8 => "c_int8",
+        Scalar::U8 => "c_uint8",
+        Scalar::I16 => "c_int16",
+        Scalar::U16 => "c_uint16",
+        Scalar::I32 => "c_int32",
+        Scalar::U32 => "c_uint32",
+        Scalar::I64 => "c_int64",
+        Scalar::U64 => "c_uint64",
+        Scalar::F32 => "c_float",
+        Scalar::F64 => "c_double",
+        Scalar::LongDouble => "c_longdouble",
+        Scalar::CharP => "c_char_p",
+        Scalar::WCharP => "c_wchar_p",
+        Scalar::VoidP => "c_void_p",
+    }
+    .to_owned()
+}
+
+/// Writes the native representation of `v` as C type `s` to `out`, checking
+/// that it fits. Returns what must stay alive for a stored pointer to remain
+/// valid.
+///
+/// `expected` names the declared type in error messages.
+///
+/// # Safety
+/// `out` must be valid for writes of `s.size()` bytes (no alignment needed).
+pub(crate) unsafe fn encode_scalar(
+    s: Scalar,
+    expected: &CType,
+    v: &Value,
+    out: *mut u8,
+) -> Result<Keep, ConvError> {
+    let fail = |reason: &str| ConvError::new(expected.to_string(), v.describe(), reason);
+    let wrong = || fail("wrong type");
+
+    // An instance of the same fundamental type stands for its value: c_int(5)
+    // where c_int is expected.
+    if let Value::Data(d) = v {
+        if d.ctype().scalar() == Some(s) && !s.is_pointer() {
+            let inner = d.value().map_err(|e| fail(&e.to_string()))?;
+            // SAFETY: forwarded from the caller.
+            return unsafe { encode_scalar(s, expected, &inner, out) };
+        }
+    }
+
+    macro_rules! put {
+        ($val:expr) => {{
+            let bytes = $val.to_ne_bytes();
+            // SAFETY: the caller guarantees `out` is writable for `s.size()` bytes,
+            // and every arm writes exactly `s.size()` bytes.
+            unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), out, bytes.len()) };
+        }};
+    }
+
+    match s {
+        Scalar::Bool => {
+            let b = match v {
+                Value::Bool(b) => *b,
+                Value::Int(i) => *i != 0,
+                Value::UInt(u) => *u != 0,
+                _ => return Err(wrong()),
+            };
+            put!(u8::from(b));
+        }
+        Scalar::Char => {
+            let byte = match v {
+                Value::Bytes(b) if b.len() == 1 => b[0],
+                Value::Bytes(_) => return Err(fail("a c_char takes exactly one byte")),
+                _ => match integer_of(v) {
+                    Some(i @ -128..=255) => i as u8,
+                    Some(_) => return Err(fail("value out of range for c_char (-128..=255)")),
+                    None => return Err(wrong()),
+                },
+            };
+            put!(byte);
+        }
+        Scalar::WChar => {
+            let code = match v {
+                Value::Str(text) => {
+                    let mut chars = text.chars();
+                    match (chars.next(), chars.next()) {
+                        (Some(c), None) => u32::from(c),
+                        _ => return Err(fail("a c_wchar takes exactly one character")),
+                    }
+                }
+                _ => match integer_of(v) {
+                    Some(i) if u32::try_from(i).ok().and_then(char::from_u32).is_some() => {
+                        i as u32
+                    }
+                    Some(_) => return Err(fail("not a Unicode scalar value")),
+                    None => return Err(wrong()),
+                },
+            };
+            if crate::ctype::scalar::WCHAR_SIZE == 2 {
+                let unit = u16::try_from(code)
+                    .map_err(|_| fail("outside the 16-bit wchar_t range of this platform"))?;
+                put!(unit);
+            } else {
+                put!(code);
+            }
+        }
+        Scalar::I8
+        | Scalar::U8
+        | Scalar::I16
+        | Scalar::U16
+        | Scalar::I32
+        | Scalar::U32
+        | Scalar::I64
+        | Scalar::U64 => {
+            let Some(i) = integer_of(v) else {
+                return Err(wrong());
+            };
+            let (lo, hi) = int_range(s);
+            if i < lo || i > hi {
+                return Err(fail(&format!(
+                    "{i} does not fit in {} ({lo}..={hi}); rctypes refuses what ctypes would truncate",
+                    type_name(s)
+                )));
+            }
+            match s.size() {
+                1 => put!(i as u8),
+                2 => put!(i as u16),
+                4 => put!(i as u32),
+                _ => put!(i as u64),
+            }
+        }
+        Scalar::F32 => {
+            let x = float_of(v).ok_or_else(wrong)?;
+            if x.is_finite() && (x as f32).is_infinite() {
+                return Err(fail(&format!("{x:e} overflows c_float")));
+            }
+            put!(x as f32);
+        }
+        Scalar::F64 => put!(float_of(v).ok_or_else(wrong)?),
+        Scalar::LongDouble => {
+            let x = float_of(v).ok_or_else(wrong)?;
+            match LONG_DOUBLE {
+                LongDoubleFormat::X87 => {
+                    let mut slot = [0u8; 16];
+                    slot[..10].copy_from_slice(&f64_to_x87(x));
+                    // SAFETY: `s.size()` is 16 for the x87 format.
+                    unsafe { ptr::copy_nonoverlapping(slot.as_ptr(), out, 16) };
+                }
+                LongDoubleFormat::Double => put!(x),
+                LongDoubleFormat::Other => {
+                    return Err(fail("long double values are not supported on this platform"));
+                }
+            }
+        }
+        Scalar::CharP | Scalar::WCharP | Scalar::VoidP => {
+            let (addr, keep) = encode_pointer(s, v).ok_or_else(wrong)?.map_err(|r| fail(&r))?;
+            put!(addr);
+            return Ok(keep);
+        }
+    }
+    Ok(Keep::None)
+}
+
+fn float_of(v: &Value) -> Option<f64> {
+    match v {
+        Value::Float(x) => Some(*x),
+        Value::Int(i) => Some(*i as f64),
+        Value::UInt(u) => Some(*u as f64),
+        _ => None,
+    }
+}
+
+/// A NUL-terminated copy of a byte string, refusing interior NULs.
+pub(crate) fn c_bytes(bytes: &[u8]) -> Result<Box<[u8]>, String> {
+    if let Some(pos) = bytes.iter().position(|&b| b == 0) {
+        return Err(format!("interior NUL byte at position {pos}"));
+    }
+    let mut buf = Vec::with_capacity(bytes.len() + 1);
+    buf.extend_from_slice(bytes);
+    buf.push(0);
+    Ok(buf.into_boxed_slice())
+}
+
+/// A NUL-terminated `wchar_t` copy of a string, refusing interior NULs.
+pub(crate) fn c_wide(text: &str) -> Result<Box<[WideUnit]>, String> {
+    if let Some(pos) = text.chars().position(|c| c == '\0') {
+        return Err(format!("interior NUL character at position {pos}"));
+    }
+    #[cfg(not(windows))]
+    let mut units: Vec<WideUnit> = text.chars().map(u32::from).collect();
+    #[cfg(windows)]
+    let mut units: Vec<WideUnit> = text.encode_utf16().collect();
+    units.push(0);
+    Ok(units.into_boxed_slice())
+}
+
+/// The address a value stands for as a `char *`, `wchar_t *` or `void *`,
+/// and what keeps it valid. `None`: the value's kind is wrong for `s`;
+/// `Some(Err)`: right kind, bad content.
+fn encode_pointer(s: Scalar, v: &Value) -> Option<Result<(usize, Keep), String>> {
+    let keep_data = |d: &CData, addr: usize| Some(Ok((addr, Keep::Data(d.clone()))));
+    match v {
+        Value::Null => Some(Ok((0, Keep::None))),
+        Value::Pointer(p) => Some(Ok((*p, Keep::None))),
+        Value::Int(_) | Value::UInt(_) if s == Scalar::VoidP => {
+            let addr = integer_of(v).and_then(|i| usize::try_from(i).ok());
+            Some(addr.map(|a| (a, Keep::None)).ok_or_else(|| {
+                "an address must be a non-negative integer that fits in a pointer".to_owned()
+            }))
+        }
+        Value::Bytes(b) if s != Scalar::WCharP => Some(c_bytes(b).map(|buf| {
+            let addr = buf.as_ptr() as usize;
+            (addr, Keep::Bytes(buf))
+        })),
+        Value::Str(text) if s == Scalar::WCharP => Some(c_wide(text).map(|buf| {
+            let addr = buf.as_ptr() as usize;
+            (addr, Keep::Wide(buf))
+        })),
+        Value::Str(text) => Some(c_bytes(text.as_bytes()).map(|buf| {
+            let addr = buf.as_ptr() as usize;
+            (addr, Keep::Bytes(buf))
+        })),
+        Value::ByRef { target, offset } => keep_data(target, target.address() + offset),
+        Value::Data(d) => {
+            let ty = d.ctype();
+            let accepted = match s {
+                Scalar::VoidP => ty.is_pointer_like() || ty.scalar().is_none(),
+                Scalar::CharP => {
+                    ty.scalar() == Some(Scalar::CharP)
+                        || char_sequence(ty, Scalar::Char)
+                        || ty.pointee().and_then(CType::scalar) == Some(Scalar::Char)
+                }
+                _ => {
+                    ty.scalar() == Some(Scalar::WCharP)
+                        || char_sequence(ty, Scalar::WChar)
+                        || ty.pointee().and_then(CType::scalar) == Some(Scalar::WChar)
+                }
+            };
+            if !accepted {
+                return None;
+            }
+            keep_data(d, d.pointer_value().unwrap_or_else(|| d.address()))
+        }
+        _ => None,
+    }
+}
+
+/// Whether `ty` is an array of `elem` (a `char[]` or `wchar_t[]` buffer).
+pub(crate) fn char_sequence(ty: &CType, elem: Scalar) -> bool {
+    matches!(ty.kind(), Kind::Array { elem: e, .. } if e.scalar() == Some(elem))
+}
+
+/// Reads a value of C type `s` at `src`.
+///
+/// `follow_strings` says whether a `char *` / `wchar_t *` may be followed to
+/// read the string it points to; when it is false such pointers read as
+/// [`Value::Pointer`] (or [`Value::Null`]).
+///
+/// # Safety
+/// `src` must be valid for reads of `s.size()` bytes (no alignment needed),
+/// and when `follow_strings` is true any non-NULL `char *` / `wchar_t *` there
+/// must point to a readable NUL-terminated string.
+pub(crate) unsafe fn decode_scalar(s: Scalar, src: *const u8, follow_strings: bool) -> Result<Value> {
+    macro_rules! get {
+        ($t:ty) => {{
+            let mut bytes = [0u8; std::mem::size_of::<$t>()];
+            // SAFETY: the caller guarantees `src` is readable for `s.size()`
+            // bytes, which is the size of `$t` in every arm.
+            unsafe { ptr::copy_nonoverlapping(src, bytes.as_mut_ptr(), bytes.len()) };
+            <$t>::from_ne_bytes(bytes)
+        }};
+    }
+    Ok(match s {
+        Scalar::Bool => Value::Bool(get!(u8) != 0),
+        Scalar::Char => Value::Bytes(vec![get!(u8)]),
+        Scalar::WChar => {
+            let code = if crate::ctype::scalar::WCHAR_SIZE == 2 {
+                u32::from(get!(u16))
+            } else {
+                get!(u32)
+            };
+            let c = char::from_u32(code).ok_or_else(|| Error::ValueType {
+                expected: "a Unicode scalar value in a c_wchar".into(),
+                given: format!("{code:#x}"),
+            })?;
+            Value::Str(c.to_string())
+        }
+        Scalar::I8 => Value::Int(i64::from(get!(i8))),
+        Scalar::U8 => Value::UInt(u64::from(get!(u8))),
+        Scalar::I16 => Value::Int(i64::from(get!(i16))),
+        Scalar::U16 => Value::UInt(u64::from(get!(u16))),
+        Scalar::I32 => Value::Int(i64::from(get!(i32))),
+        Scalar::U32 => Value::UInt(u64::from(get!(u32))),
+        Scalar::I64 => Value::Int(get!(i64)),
+        Scalar::U64 => Value::UInt(get!(u64)),
+        Scalar::F32 => Value::Float(f64::from(get!(f32))),
+        Scalar::F64 => Value::Float(get!(f64)),
+        Scalar::LongDouble => match LONG_DOUBLE {
+            LongDoubleFormat::X87 => {
+                let mut b = [0u8; 10];
+                // SAFETY: the slot is 16 bytes, of which the first 10 are the value.
+                unsafe { ptr::copy_nonoverlapping(src, b.as_mut_ptr(), 10) };
+                Value::Float(x87_to_f64(b))
+            }
+            LongDoubleFormat::Double => Value::Float(get!(f64)),
+            LongDoubleFormat::Other => {
+                return Err(Error::Unsupported {
+                    operation: "reading a value".into(),
+                    type_name: "c_longdouble".into(),
+                    reason: "this platform's long double format is not converted".into(),
+                });
+            }
+        },
+        Scalar::CharP | Scalar::WCharP | Scalar::VoidP => {
+            let addr = get!(usize);
+            if addr == 0 {
+                Value::Null
+            } else if s == Scalar::VoidP || !follow_strings {
+                Value::Pointer(addr)
+            } else if s == Scalar::CharP {
+                // SAFETY: the caller guarantees a non-NULL char * here points to a
+                // NUL-terminated string.
+                Value::Bytes(unsafe { CStr::from_ptr(addr as *const c_char) }.to_bytes().to_vec())
+            } else {
+                // SAFETY: as above, for a wchar_t string.
+                Value::Str(unsafe { read_wide(addr as *const WideUnit, None) }?)
+            }
+        }
+    })
+}
+
+/// Reads a `wchar_t` string at `p`: up to the NUL, or exactly `len` units.
+///
+/// # Safety
+/// `p` must point to a readable NUL-terminated wide string, or to `len`
+/// readable units when `len` is given.
+pub(crate) unsafe fn read_wide(p: *const WideUnit, len: Option<usize>) -> Result<String> {
+    let n = match len {
+        Some(n) => n,
+        None => {
+            let mut n = 0;
+            // SAFETY: the caller guarantees the string is NUL-terminated.
+            while unsafe { p.add(n).read_unaligned() } != 0 {
+                n += 1;
+            }
+            n
+        }
+    };
+    let mut units = Vec::with_capacity(n);
+    for i in 0..n {
+        // SAFETY: `i < n`, and the caller guarantees `n` readable units.
+        units.push(unsafe { p.add(i).read_unaligned() });
+    }
+    wide_to_string(&units)
+}
+
+/// Decodes `wchar_t` units (UTF-32 on Unix, UTF-16 on Windows).
+pub(crate) fn wide_to_string(units: &[WideUnit]) -> Result<String> {
+    #[cfg(not(windows))]
+    {
+        units
+            .iter()
+            .map(|&u| {
+                char::from_u32(u).ok_or_else(|| Error::ValueType {
+                    expected: "a wide string of Unicode scalar values".into(),
+                    given: format!("the code unit {u:#x}"),
+                })
+            })
+            .collect()
+    }
+    #[cfg(windows)]
+    {
+        String::from_utf16(units).map_err(|e| Error::ValueType {
+            expected: "a UTF-16 wide string".into(),
+            given: e.to_string(),
+        })
+    }
+}

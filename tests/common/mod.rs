@@ -1,0 +1,33 @@
+//! Shared by the integration tests: the fixture library built from fixtures-c/.
+#![allow(dead_code)]
+
+use once_cell::sync::Lazy;
+use rctypes::{CDll, CType, Function, Value};
+
+/// Path of the fixture library that build.rs compiled.
+pub const FIXTURE: &str = env!("RCTYPES_FIXTURE_LIB");
+
+static LIB: Lazy<CDll> = Lazy::new(|| {
+    // SAFETY: the fixture library has no initialisers with requirements.
+    unsafe { CDll::open(FIXTURE) }.expect("the fixture library loads")
+});
+
+/// The fixture library, loaded once per test binary.
+pub fn lib() -> CDll {
+    LIB.clone()
+}
+
+/// A fixture function with a declared signature.
+pub fn func(name: &str, args: impl IntoIterator<Item = CType>, ret: CType) -> Function {
+    lib()
+        .function(name)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .argtypes(args)
+        .restype(ret)
+}
+
+/// Calls a fixture function whose signature the test declared correctly.
+pub fn call(f: &Function, args: &[Value]) -> rctypes::Result<Value> {
+    // SAFETY: every test declares the fixture function's real C signature.
+    unsafe { f.call(args) }
+}
