@@ -27,7 +27,10 @@ fn main() {
     for src in &sources {
         println!("cargo:rerun-if-changed={}", src.display());
     }
-    for header in std::fs::read_dir(dir).expect("fixtures-c/ is readable").flatten() {
+    for header in std::fs::read_dir(dir)
+        .expect("fixtures-c/ is readable")
+        .flatten()
+    {
         if header.path().extension().is_some_and(|e| e == "h") {
             println!("cargo:rerun-if-changed={}", header.path().display());
         }

@@ -31,7 +31,11 @@ pub fn find_library(name: &str) -> Option<PathBuf> {
         return None;
     }
     let env_dirs: Vec<PathBuf> = std::env::var_os("LD_LIBRARY_PATH")
-        .map(|v| std::env::split_paths(&v).filter(|p| !p.as_os_str().is_empty()).collect())
+        .map(|v| {
+            std::env::split_paths(&v)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        })
         .unwrap_or_default();
     if let Some(found) = find_in_dirs(name, &env_dirs) {
         return Some(found);
@@ -158,18 +162,34 @@ pub(crate) fn elf_info(bytes: &[u8]) -> Option<ElfInfo> {
     };
     let u16_at = |off: usize| -> Option<u16> {
         let b: [u8; 2] = bytes.get(off..off + 2)?.try_into().ok()?;
-        Some(if le { u16::from_le_bytes(b) } else { u16::from_be_bytes(b) })
+        Some(if le {
+            u16::from_le_bytes(b)
+        } else {
+            u16::from_be_bytes(b)
+        })
     };
     let u32_at = |off: usize| -> Option<u32> {
         let b: [u8; 4] = bytes.get(off..off + 4)?.try_into().ok()?;
-        Some(if le { u32::from_le_bytes(b) } else { u32::from_be_bytes(b) })
+        Some(if le {
+            u32::from_le_bytes(b)
+        } else {
+            u32::from_be_bytes(b)
+        })
     };
     let u64_at = |off: usize| -> Option<u64> {
         let b: [u8; 8] = bytes.get(off..off + 8)?.try_into().ok()?;
-        Some(if le { u64::from_le_bytes(b) } else { u64::from_be_bytes(b) })
+        Some(if le {
+            u64::from_le_bytes(b)
+        } else {
+            u64::from_be_bytes(b)
+        })
     };
     let word = |off: usize| -> Option<u64> {
-        if is64 { u64_at(off) } else { u32_at(off).map(u64::from) }
+        if is64 {
+            u64_at(off)
+        } else {
+            u32_at(off).map(u64::from)
+        }
     };
     let machine = u16_at(18)?;
     let (phoff, phentsize, phnum) = if is64 {
@@ -237,7 +257,9 @@ pub(crate) fn search_ld_cache(cache: &[u8], name: &str) -> Option<String> {
     const NEW_MAGIC: &[u8] = b"glibc-ld.so.cache1.1";
     const OLD_MAGIC: &[u8] = b"ld.so-1.7.0";
     let u32_at = |off: usize| -> Option<u32> {
-        Some(u32::from_ne_bytes(cache.get(off..off + 4)?.try_into().ok()?))
+        Some(u32::from_ne_bytes(
+            cache.get(off..off + 4)?.try_into().ok()?,
+        ))
     };
     let start = if cache.starts_with(NEW_MAGIC) {
         0
@@ -304,10 +326,41 @@ mod tests {
     }
 
     #[test]
+    #[cfg(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu"))]
+    fn real_libm_by_file_and_by_cache() {
+        // Debian's /usr/lib/x86_64-linux-gnu/libm.so is a linker script: it is
+        // skipped, and libm.so.6 is named by its DT_SONAME.
+        let dirs = [PathBuf::from("/usr/lib/x86_64-linux-gnu")];
+        assert_eq!(find_in_dirs("m", &dirs), Some(PathBuf::from("libm.so.6")));
+        let bytes = fs::read("/usr/lib/x86_64-linux-gnu/libm.so.6").unwrap();
+        let info = elf_info(&bytes).unwrap();
+        assert_eq!(
+            (info.machine, info.soname.as_deref()),
+            (62, Some("libm.so.6"))
+        );
+        let cache = fs::read("/etc/ld.so.cache").unwrap();
+        assert_eq!(search_ld_cache(&cache, "m").as_deref(), Some("libm.so.6"));
+        assert_eq!(search_ld_cache(&cache, "no-such-lib-here"), None);
+    }
+
+    #[test]
+    fn a_library_without_soname_is_found_by_path() {
+        let Some(dir) = option_env!("RCTYPES_FIXTURE_DIR") else {
+            return; // built without the fixtures
+        };
+        let found = find_in_dirs("fixtures", &[PathBuf::from(dir)]);
+        assert_eq!(found, Some(PathBuf::from(dir).join("libfixtures.so")));
+        assert_eq!(find_in_dirs("fixture", &[PathBuf::from(dir)]), None);
+    }
+
+    #[test]
     fn garbage_is_not_elf_or_cache() {
         assert_eq!(elf_info(b"GROUP ( /lib/libm.so.6 )"), None);
         assert_eq!(elf_info(b"\x7fELF"), None);
         assert_eq!(search_ld_cache(b"nonsense", "m"), None);
-        assert_eq!(search_ld_cache(b"glibc-ld.so.cache1.1\xff\xff\xff\xff", "m"), None);
+        assert_eq!(
+            search_ld_cache(b"glibc-ld.so.cache1.1\xff\xff\xff\xff", "m"),
+            None
+        );
     }
 }

@@ -56,7 +56,7 @@ pub enum Value {
 
 /// `ctypes.byref(obj)`: pass `obj`'s address to a pointer parameter.
 ///
-/// Cheaper than [`CData::pointer`]: no pointer instance is created. The
+/// No pointer instance is created, as with ctypes. The
 /// instance stays alive as long as the returned value.
 ///
 /// ```
@@ -157,7 +157,9 @@ impl Value {
     pub fn as_i64(&self) -> Result<i64> {
         match self {
             Value::Int(i) => Ok(*i),
-            Value::UInt(u) => i64::try_from(*u).map_err(|_| self.wrong("an integer in i64's range")),
+            Value::UInt(u) => {
+                i64::try_from(*u).map_err(|_| self.wrong("an integer in i64's range"))
+            }
             Value::Bool(b) => Ok(i64::from(*b)),
             _ => match self.scalar_data() {
                 Some(v @ (Value::Int(_) | Value::UInt(_) | Value::Bool(_))) => v.as_i64(),

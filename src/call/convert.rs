@@ -81,7 +81,13 @@ fn pointer_arg(ty: &CType, v: &Value) -> Result<usize, ConvError> {
     let target = match ty.kind() {
         Kind::Pointer(t) => t,
         Kind::Array { elem, .. } => elem,
-        _ => return Err(ConvError::new(ty.to_string(), v.describe(), "not a pointer type")),
+        _ => {
+            return Err(ConvError::new(
+                ty.to_string(),
+                v.describe(),
+                "not a pointer type",
+            ));
+        }
     };
     let wrong = |reason: &str| ConvError::new(ty.to_string(), v.describe(), reason);
     match v {

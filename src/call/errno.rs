@@ -11,7 +11,13 @@ thread_local! {
     static PRIVATE: Cell<c_int> = const { Cell::new(0) };
 }
 
-#[cfg(any(target_os = "linux", target_os = "android", target_os = "fuchsia", target_os = "redox", target_os = "cygwin"))]
+#[cfg(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "fuchsia",
+    target_os = "redox",
+    target_os = "cygwin"
+))]
 unsafe extern "C" {
     #[cfg_attr(target_os = "android", link_name = "__errno")]
     fn __errno_location() -> *mut c_int;

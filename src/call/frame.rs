@@ -9,7 +9,7 @@ use libffi::raw::{self, ffi_cif, ffi_type};
 
 use super::convert::{ArgConv, Slot, convert_arg};
 use super::invoke::invoke;
-use super::result::{RetConv, ResultBuf};
+use super::result::{ResultBuf, RetConv};
 use crate::ctype::{CType, Kind};
 use crate::error::{Error, Result};
 use crate::memory::codec::Keep;
@@ -46,7 +46,9 @@ unsafe impl Sync for Plan {}
 fn arg_ffi_type(ty: &CType) -> Option<*mut ffi_type> {
     match ty.kind() {
         Kind::Scalar { scalar, .. } => Some(scalar.ffi_type()),
-        Kind::Pointer(_) | Kind::Array { .. } | Kind::Function(_) => Some(&raw mut raw::ffi_type_pointer),
+        Kind::Pointer(_) | Kind::Array { .. } | Kind::Function(_) => {
+            Some(&raw mut raw::ffi_type_pointer)
+        }
         Kind::Void => None,
     }
 }
@@ -54,7 +56,12 @@ fn arg_ffi_type(ty: &CType) -> Option<*mut ffi_type> {
 impl Plan {
     /// Prepares a signature. `fixed` is `Some(n)` for a variadic call whose
     /// first `n` arguments are the fixed ones.
-    pub(crate) fn new(function: &str, argtypes: &[CType], fixed: Option<usize>, restype: &CType) -> Result<Plan> {
+    pub(crate) fn new(
+        function: &str,
+        argtypes: &[CType],
+        fixed: Option<usize>,
+        restype: &CType,
+    ) -> Result<Plan> {
         let mut atypes = Vec::with_capacity(argtypes.len());
         let mut args = Vec::with_capacity(argtypes.len());
         for (index, ty) in argtypes.iter().enumerate() {
@@ -81,7 +88,13 @@ impl Plan {
             // ffi_type pointers and `rtype` is valid; all outlive the cif
             // because the Plan owns them.
             None => unsafe {
-                raw::ffi_prep_cif(&mut cif, raw::ffi_abi_FFI_DEFAULT_ABI, nargs, rtype, atypes.as_mut_ptr())
+                raw::ffi_prep_cif(
+                    &mut cif,
+                    raw::ffi_abi_FFI_DEFAULT_ABI,
+                    nargs,
+                    rtype,
+                    atypes.as_mut_ptr(),
+                )
             },
             // SAFETY: as above; `n <= nargs` is checked by the caller.
             Some(n) => unsafe {
@@ -99,7 +112,9 @@ impl Plan {
             return Err(Error::Ffi {
                 function: function.to_owned(),
                 message: match status {
-                    raw::ffi_status_FFI_BAD_TYPEDEF => "bad type definition (FFI_BAD_TYPEDEF)".into(),
+                    raw::ffi_status_FFI_BAD_TYPEDEF => {
+                        "bad type definition (FFI_BAD_TYPEDEF)".into()
+                    }
                     raw::ffi_status_FFI_BAD_ABI => "bad ABI (FFI_BAD_ABI)".into(),
                     raw::ffi_status_FFI_BAD_ARGTYPE => "bad argument type (FFI_BAD_ARGTYPE)".into(),
                     other => format!("ffi_prep_cif failed with status {other}"),
@@ -119,7 +134,13 @@ impl Plan {
     /// # Safety
     /// `code` must be a function with this plan's signature, and calling it
     /// with these arguments must be sound.
-    pub(crate) unsafe fn call(&self, function: &str, code: usize, values: &[Value], use_errno: bool) -> Result<Value> {
+    pub(crate) unsafe fn call(
+        &self,
+        function: &str,
+        code: usize,
+        values: &[Value],
+        use_errno: bool,
+    ) -> Result<Value> {
         debug_assert_eq!(values.len(), self.args.len());
         debug_assert_eq!(self.atypes.len(), self.args.len());
         let n = values.len();
@@ -145,7 +166,15 @@ impl Plan {
             let mut keeps: Vec<Keep> = (0..n).map(|_| Keep::None).collect();
             // SAFETY: forwarded from the caller; the vectors hold `n` entries.
             unsafe {
-                self.call_in(function, code, values, use_errno, &mut slots, &mut avalues, &mut keeps)
+                self.call_in(
+                    function,
+                    code,
+                    values,
+                    use_errno,
+                    &mut slots,
+                    &mut avalues,
+                    &mut keeps,
+                )
             }
         }
     }
@@ -171,7 +200,8 @@ impl Plan {
             .zip(slots.iter_mut().zip(keeps.iter_mut()))
             .enumerate()
         {
-            avalues[i] = convert_arg(ty, *conv, value, slot, keep).map_err(|e| e.at_argument(function, i))?;
+            avalues[i] = convert_arg(ty, *conv, value, slot, keep)
+                .map_err(|e| e.at_argument(function, i))?;
         }
         let mut result = ResultBuf::new();
         // SAFETY: the cif was prepared for this signature; every avalues entry
@@ -179,7 +209,15 @@ impl Plan {
         // borrowed from `values`) that outlives the call, as does what `keeps`
         // holds; the result buffer is large enough for libffi's writes; the
         // caller guarantees `code` has this signature.
-        unsafe { invoke(self.cif.get(), code, result.as_mut_ptr(), avalues.as_mut_ptr(), use_errno) };
+        unsafe {
+            invoke(
+                self.cif.get(),
+                code,
+                result.as_mut_ptr(),
+                avalues.as_mut_ptr(),
+                use_errno,
+            )
+        };
         // SAFETY: libffi wrote a value of the restype into the buffer.
         unsafe { result.decode(&self.ret) }
     }

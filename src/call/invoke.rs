@@ -28,7 +28,8 @@ pub(crate) unsafe fn invoke(
 ) {
     // SAFETY: `code` is a non-null function address (checked by the callers)
     // and is only ever called through libffi with the prepared cif.
-    let f: unsafe extern "C" fn() = unsafe { std::mem::transmute::<usize, unsafe extern "C" fn()>(code) };
+    let f: unsafe extern "C" fn() =
+        unsafe { std::mem::transmute::<usize, unsafe extern "C" fn()>(code) };
     if use_errno {
         let real = errno::location();
         let private = errno::private();

@@ -131,7 +131,9 @@ impl Function {
             Err(shared) => shared.redeclare(),
         };
         change(&mut inner);
-        Function { inner: Arc::new(inner) }
+        Function {
+            inner: Arc::new(inner),
+        }
     }
 
     /// Declares the parameter types (ctypes `argtypes = [...]`). Calls must
@@ -225,7 +227,8 @@ impl Function {
 
     fn fixed_plan(&self, types: &[CType]) -> Result<&Plan> {
         let f = &*self.inner;
-        f.plan.get_or_try_init(|| Plan::new(&f.name, types, None, &f.restype))
+        f.plan
+            .get_or_try_init(|| Plan::new(&f.name, types, None, &f.restype))
     }
 
     /// Calls the function (ctypes `f(*args)`).
@@ -298,9 +301,11 @@ impl Function {
             });
         }
         let mut types: Vec<CType> = declared.to_vec();
-        let mut values: Vec<Cow<'_, Value>> = args[..declared.len()].iter().map(Cow::Borrowed).collect();
+        let mut values: Vec<Cow<'_, Value>> =
+            args[..declared.len()].iter().map(Cow::Borrowed).collect();
         for (i, v) in args.iter().enumerate().skip(declared.len()) {
-            let (ty, v) = convert::default_type(v, f.variadic).map_err(|e| e.at_argument(&f.name, i))?;
+            let (ty, v) =
+                convert::default_type(v, f.variadic).map_err(|e| e.at_argument(&f.name, i))?;
             types.push(ty);
             values.push(v);
         }
@@ -313,11 +318,19 @@ impl Function {
     /// The prepared signature for these argument types, prepared on first use.
     fn dynamic_plan(&self, types: Vec<CType>, fixed: usize) -> Result<Arc<Plan>> {
         let f = &*self.inner;
-        let mut plans = f.dynamic_plans.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut plans = f
+            .dynamic_plans
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some((_, plan)) = plans.iter().find(|(key, _)| *key == types) {
             return Ok(Arc::clone(plan));
         }
-        let plan = Arc::new(Plan::new(&f.name, &types, f.variadic.then_some(fixed), &f.restype)?);
+        let plan = Arc::new(Plan::new(
+            &f.name,
+            &types,
+            f.variadic.then_some(fixed),
+            &f.restype,
+        )?);
         plans.push((types, Arc::clone(&plan)));
         Ok(plan)
     }

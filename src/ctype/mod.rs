@@ -182,7 +182,7 @@ impl CType {
     /// ```
     /// use rctypes::CType;
     /// let a = CType::c_double().array(3);
-    /// assert_eq!((rctypes::sizeof(&a), a.len()), (24, Some(3)));
+    /// assert_eq!((rctypes::sizeof(&a), a.array_len()), (24, Some(3)));
     /// ```
     pub fn array(&self, len: usize) -> CType {
         let size = self.layout_size().ok().and_then(|s| s.checked_mul(len));
@@ -195,7 +195,7 @@ impl CType {
 
     /// `CFUNCTYPE(restype, *argtypes)`: the type of a pointer to a C function
     /// with this prototype. Use it as an argtype, a restype, a field type, or
-    /// to create a [`Callback`](crate::Callback).
+    /// to describe a C function pointer.
     ///
     /// ```
     /// use rctypes::CType;
@@ -255,7 +255,7 @@ impl CType {
     }
 
     /// For `T * n`, `n`.
-    pub fn len(&self) -> Option<usize> {
+    pub fn array_len(&self) -> Option<usize> {
         match self.kind() {
             Kind::Array { len, .. } => Some(*len),
             _ => None,

@@ -47,14 +47,17 @@ pub(crate) enum LongDoubleFormat {
     Other,
 }
 
-pub(crate) const LONG_DOUBLE: LongDoubleFormat =
-    if cfg!(all(target_arch = "x86_64", not(windows))) {
-        LongDoubleFormat::X87
-    } else if cfg!(any(windows, all(target_vendor = "apple", target_arch = "aarch64"))) {
-        LongDoubleFormat::Double
-    } else {
-        LongDoubleFormat::Other
-    };
+pub(crate) const LONG_DOUBLE: LongDoubleFormat = if cfg!(all(target_arch = "x86_64", not(windows)))
+{
+    LongDoubleFormat::X87
+} else if cfg!(any(
+    windows,
+    all(target_vendor = "apple", target_arch = "aarch64")
+)) {
+    LongDoubleFormat::Double
+} else {
+    LongDoubleFormat::Other
+};
 
 const LONG_DOUBLE_SIZE: usize = match LONG_DOUBLE {
     LongDoubleFormat::Double => 8,
@@ -91,8 +94,10 @@ impl Scalar {
     pub(crate) const fn is_signed(self) -> bool {
         match self {
             Scalar::I8 | Scalar::I16 | Scalar::I32 | Scalar::I64 => true,
-            Scalar::Char => cfg!(not(any(target_arch = "arm", target_arch = "aarch64")))
-                || cfg!(target_vendor = "apple"),
+            Scalar::Char => {
+                cfg!(not(any(target_arch = "arm", target_arch = "aarch64")))
+                    || cfg!(target_vendor = "apple")
+            }
             Scalar::WChar => !cfg!(windows),
             _ => false,
         }

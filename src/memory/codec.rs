@@ -68,30 +68,6 @@ fn integer_of(v: &Value) -> Option<i128> {
     }
 }
 
-fn type_name(s: Scalar) -> String {
-    // The canonical spelling for messages (the CType may carry an alias).
-    match s {
-        Scalar::Bool => "c_bool",
-        Scalar::Char => "c_char",
-        Scalar::WChar => "c_wchar",
-        Scalar::I8 => "c_int8",
-        Scalar::U8 => "c_uint8",
-        Scalar::I16 => "c_int16",
-        Scalar::U16 => "c_uint16",
-        Scalar::I32 => "c_int32",
-        Scalar::U32 => "c_uint32",
-        Scalar::I64 => "c_int64",
-        Scalar::U64 => "c_uint64",
-        Scalar::F32 => "c_float",
-        Scalar::F64 => "c_double",
-        Scalar::LongDouble => "c_longdouble",
-        Scalar::CharP => "c_char_p",
-        Scalar::WCharP => "c_wchar_p",
-        Scalar::VoidP => "c_void_p",
-    }
-    .to_owned()
-}
-
 /// Writes the native representation of `v` as C type `s` to `out`, checking
 /// that it fits. Returns what must stay alive for a stored pointer to remain
 /// valid.
@@ -160,9 +136,7 @@ pub(crate) unsafe fn encode_scalar(
                     }
                 }
                 _ => match integer_of(v) {
-                    Some(i) if u32::try_from(i).ok().and_then(char::from_u32).is_some() => {
-                        i as u32
-                    }
+                    Some(i) if u32::try_from(i).ok().and_then(char::from_u32).is_some() => i as u32,
                     Some(_) => return Err(fail("not a Unicode scalar value")),
                     None => return Err(wrong()),
                 },
@@ -189,8 +163,7 @@ pub(crate) unsafe fn encode_scalar(
             let (lo, hi) = int_range(s);
             if i < lo || i > hi {
                 return Err(fail(&format!(
-                    "{i} does not fit in {} ({lo}..={hi}); rctypes refuses what ctypes would truncate",
-                    type_name(s)
+                    "{i} does not fit in {expected} ({lo}..={hi}); rctypes refuses what ctypes would truncate"
                 )));
             }
             match s.size() {
@@ -219,12 +192,16 @@ pub(crate) unsafe fn encode_scalar(
                 }
                 LongDoubleFormat::Double => put!(x),
                 LongDoubleFormat::Other => {
-                    return Err(fail("long double values are not supported on this platform"));
+                    return Err(fail(
+                        "long double values are not supported on this platform",
+                    ));
                 }
             }
         }
         Scalar::CharP | Scalar::WCharP | Scalar::VoidP => {
-            let (addr, keep) = encode_pointer(s, v).ok_or_else(wrong)?.map_err(|r| fail(&r))?;
+            let (addr, keep) = encode_pointer(s, v)
+                .ok_or_else(wrong)?
+                .map_err(|r| fail(&r))?;
             put!(addr);
             return Ok(keep);
         }
@@ -331,7 +308,11 @@ pub(crate) fn char_sequence(ty: &CType, elem: Scalar) -> bool {
 /// `src` must be valid for reads of `s.size()` bytes (no alignment needed),
 /// and when `follow_strings` is true any non-NULL `char *` / `wchar_t *` there
 /// must point to a readable NUL-terminated string.
-pub(crate) unsafe fn decode_scalar(s: Scalar, src: *const u8, follow_strings: bool) -> Result<Value> {
+pub(crate) unsafe fn decode_scalar(
+    s: Scalar,
+    src: *const u8,
+    follow_strings: bool,
+) -> Result<Value> {
     macro_rules! get {
         ($t:ty) => {{
             let mut bytes = [0u8; std::mem::size_of::<$t>()];
@@ -391,7 +372,11 @@ pub(crate) unsafe fn decode_scalar(s: Scalar, src: *const u8, follow_strings: bo
             } else if s == Scalar::CharP {
                 // SAFETY: the caller guarantees a non-NULL char * here points to a
                 // NUL-terminated string.
-                Value::Bytes(unsafe { CStr::from_ptr(addr as *const c_char) }.to_bytes().to_vec())
+                Value::Bytes(
+                    unsafe { CStr::from_ptr(addr as *const c_char) }
+                        .to_bytes()
+                        .to_vec(),
+                )
             } else {
                 // SAFETY: as above, for a wchar_t string.
                 Value::Str(unsafe { read_wide(addr as *const WideUnit, None) }?)

@@ -124,10 +124,7 @@ mod tests {
         let one = f64_to_x87(1.0);
         assert_eq!(one, [0, 0, 0, 0, 0, 0, 0, 0x80, 0xff, 0x3f]);
         // -2.0
-        assert_eq!(
-            f64_to_x87(-2.0),
-            [0, 0, 0, 0, 0, 0, 0, 0x80, 0x00, 0xc0]
-        );
+        assert_eq!(f64_to_x87(-2.0), [0, 0, 0, 0, 0, 0, 0, 0x80, 0x00, 0xc0]);
     }
 
     #[test]

@@ -85,11 +85,12 @@ impl Drop for Memory {
 impl Memory {
     /// Zeroed memory for `size` bytes at `align`.
     fn owned(size: usize, align: usize) -> Result<Memory> {
-        let layout = Layout::from_size_align(size.max(1), align).map_err(|e| Error::Unsupported {
-            operation: "allocating an instance".into(),
-            type_name: format!("{size} bytes aligned to {align}"),
-            reason: e.to_string(),
-        })?;
+        let layout =
+            Layout::from_size_align(size.max(1), align).map_err(|e| Error::Unsupported {
+                operation: "allocating an instance".into(),
+                type_name: format!("{size} bytes aligned to {align}"),
+                reason: e.to_string(),
+            })?;
         // SAFETY: `layout` has a non-zero size.
         let p = unsafe { alloc::alloc_zeroed(layout) };
         let Some(base) = NonNull::new(p) else {
@@ -294,7 +295,11 @@ impl CData {
                 let units: Vec<codec::WideUnit> = (0..*len)
                     .map(|i| {
                         // SAFETY: element `i < len` lies inside the array's memory.
-                        unsafe { (self.ptr() as *const codec::WideUnit).add(i).read_unaligned() }
+                        unsafe {
+                            (self.ptr() as *const codec::WideUnit)
+                                .add(i)
+                                .read_unaligned()
+                        }
                     })
                     .take_while(|&u| u != 0)
                     .collect();

@@ -25,7 +25,9 @@ pub unsafe fn string_at(address: usize, len: Option<usize>) -> Vec<u8> {
     }
     match len {
         // SAFETY: the caller guarantees a NUL-terminated string at `address`.
-        None => unsafe { CStr::from_ptr(address as *const c_char) }.to_bytes().to_vec(),
+        None => unsafe { CStr::from_ptr(address as *const c_char) }
+            .to_bytes()
+            .to_vec(),
         // SAFETY: the caller guarantees `n` readable bytes at `address`.
         Some(n) => unsafe { std::slice::from_raw_parts(address as *const u8, n) }.to_vec(),
     }
