@@ -47,15 +47,19 @@ mod call;
 mod ctype;
 mod error;
 mod findlib;
+mod layout;
 mod library;
 mod memory;
 mod value;
 
 pub use call::errno::{get_errno, set_errno};
 pub use call::{ErrCheck, Function};
-pub use ctype::{CType, alignment, sizeof};
+pub use ctype::{BitField, CType, Field, RecordBuilder, alignment, sizeof};
 pub use error::{Error, Result};
 pub use library::{CDll, OpenOptions, find_library};
 pub use memory::CData;
+pub use memory::buffers::{
+    BufferInit, WideBufferInit, create_string_buffer, create_unicode_buffer,
+};
 pub use memory::raw::{memmove, memset, string_at, wstring_at};
 pub use value::{Value, byref, byref_at};

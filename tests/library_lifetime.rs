@@ -19,13 +19,19 @@ fn functions_and_variables_keep_their_library_loaded() {
     // SAFETY: the fixture library's initialisers are safe to run.
     let lib = unsafe { CDll::open(FIXTURE) }.unwrap();
     assert!(mapped());
-    let add = lib.function("add").unwrap().argtypes([CType::c_int(), CType::c_int()]);
+    let add = lib
+        .function("add")
+        .unwrap()
+        .argtypes([CType::c_int(), CType::c_int()]);
     // SAFETY: `counter` is an int.
     let counter = unsafe { lib.variable("counter", &CType::c_int()) }.unwrap();
     drop(lib);
     assert!(mapped(), "the Function and the variable hold the library");
     // SAFETY: add(int, int) -> int.
-    assert_eq!(unsafe { add.call(&[2.into(), 3.into()]) }.unwrap(), Value::Int(5));
+    assert_eq!(
+        unsafe { add.call(&[2.into(), 3.into()]) }.unwrap(),
+        Value::Int(5)
+    );
     drop(add);
     assert!(mapped(), "the variable still holds it");
     assert_eq!(counter.value().unwrap(), Value::Int(42));

@@ -29,16 +29,19 @@ pub(crate) enum ArgConv {
     Pointer,
     /// A function pointer (`CFUNCTYPE`).
     FnPtr,
+    /// A structure or union by value.
+    Aggregate,
 }
 
 impl ArgConv {
-    pub(crate) fn of(ty: &CType) -> Option<ArgConv> {
-        Some(match ty.kind() {
+    /// The conversion for an argtype that `ffi_type_for` accepted.
+    pub(crate) fn of(ty: &CType) -> ArgConv {
+        match ty.kind() {
             Kind::Scalar { scalar, .. } => ArgConv::Scalar(*scalar),
-            Kind::Pointer(_) | Kind::Array { .. } => ArgConv::Pointer,
+            Kind::Pointer(_) | Kind::Array { .. } | Kind::Void => ArgConv::Pointer,
             Kind::Function(_) => ArgConv::FnPtr,
-            Kind::Void => return None,
-        })
+            Kind::Record(_) => ArgConv::Aggregate,
+        }
     }
 }
 
@@ -58,56 +61,39 @@ pub(crate) fn convert_arg(
             // SAFETY: a slot is 16 bytes, enough for every fundamental type.
             *keep = unsafe { codec::encode_scalar(s, ty, v, out) }?;
         }
-        ArgConv::Pointer => {
-            let addr = pointer_arg(ty, v)?;
+        ArgConv::Pointer | ArgConv::FnPtr => {
+            // The argument values outlive the call, so nothing needs keeping.
+            let (addr, _) = codec::pointer_target(ty, v, false)?;
             slot.0[..size_of::<usize>()].copy_from_slice(&addr.to_ne_bytes());
         }
-        ArgConv::FnPtr => {
-            let addr = match v {
-                Value::Null => 0,
-                Value::Data(d) if d.ctype() == ty => d.pointer_value().unwrap_or(0),
-                _ => return Err(ConvError::new(ty.to_string(), v.describe(), "wrong type")),
+        ArgConv::Aggregate => {
+            let d = match v {
+                Value::Data(d) if d.ctype() == ty => d,
+                _ => {
+                    let reason = match v {
+                        Value::Data(_) => {
+                            "a structure or union parameter takes an instance of exactly its type"
+                        }
+                        _ => "wrong type",
+                    };
+                    return Err(ConvError::new(ty.to_string(), v.describe(), reason));
+                }
             };
-            slot.0[..size_of::<usize>()].copy_from_slice(&addr.to_ne_bytes());
+            let size = ty.size();
+            d.check_readable("passing")
+                .map_err(|e| ConvError::new(ty.to_string(), v.describe(), e.to_string()))?;
+            if size > slot.0.len() {
+                // Passed in memory: libffi copies exactly `size` bytes from the instance.
+                return Ok(d.ptr().cast());
+            }
+            // Passed in registers: libffi loads whole eightbytes, so give it a
+            // zero-padded copy rather than reading past the instance.
+            // SAFETY: the instance holds `size` readable bytes (checked above)
+            // and the slot has room for them.
+            unsafe { std::ptr::copy_nonoverlapping(d.ptr(), out, size) };
         }
     }
     Ok(out.cast())
-}
-
-/// The address passed for a `POINTER(T)` parameter, with ctypes' rules: NULL;
-/// a `POINTER(T)` instance; an array of `T` or a `T` instance (passed by
-/// reference, as ctypes does); `byref` of anything.
-fn pointer_arg(ty: &CType, v: &Value) -> Result<usize, ConvError> {
-    let target = match ty.kind() {
-        Kind::Pointer(t) => t,
-        Kind::Array { elem, .. } => elem,
-        _ => {
-            return Err(ConvError::new(
-                ty.to_string(),
-                v.describe(),
-                "not a pointer type",
-            ));
-        }
-    };
-    let wrong = |reason: &str| ConvError::new(ty.to_string(), v.describe(), reason);
-    match v {
-        Value::Null => Ok(0),
-        Value::ByRef { target: d, offset } => Ok(d.address() + offset),
-        Value::Data(d) => {
-            let dt = d.ctype();
-            if dt.pointee() == Some(target) {
-                Ok(d.pointer_value().unwrap_or(0))
-            } else if dt.element() == Some(target) || dt == target {
-                Ok(d.address())
-            } else {
-                Err(wrong("wrong type"))
-            }
-        }
-        Value::Pointer(_) | Value::Int(_) | Value::UInt(_) => Err(wrong(
-            "an address is not a typed pointer: declare c_void_p, or cast() it to this pointer type",
-        )),
-        _ => Err(wrong("wrong type")),
-    }
 }
 
 /// The C type a value is passed as when no argtype is declared for it

@@ -10,7 +10,8 @@ use libffi::raw::{self, ffi_cif, ffi_type};
 use super::convert::{ArgConv, Slot, convert_arg};
 use super::invoke::invoke;
 use super::result::{ResultBuf, RetConv};
-use crate::ctype::{CType, Kind};
+use crate::ctype::CType;
+use crate::ctype::ffi::{Role, ffi_type_for};
 use crate::error::{Error, Result};
 use crate::memory::codec::Keep;
 use crate::value::Value;
@@ -42,17 +43,6 @@ unsafe impl Send for Plan {}
 // SAFETY: as above; no method mutates a Plan after construction.
 unsafe impl Sync for Plan {}
 
-/// The libffi type of a value of `ty` passed as an argument.
-fn arg_ffi_type(ty: &CType) -> Option<*mut ffi_type> {
-    match ty.kind() {
-        Kind::Scalar { scalar, .. } => Some(scalar.ffi_type()),
-        Kind::Pointer(_) | Kind::Array { .. } | Kind::Function(_) => {
-            Some(&raw mut raw::ffi_type_pointer)
-        }
-        Kind::Void => None,
-    }
-}
-
 impl Plan {
     /// Prepares a signature. `fixed` is `Some(n)` for a variadic call whose
     /// first `n` arguments are the fixed ones.
@@ -65,18 +55,16 @@ impl Plan {
         let mut atypes = Vec::with_capacity(argtypes.len());
         let mut args = Vec::with_capacity(argtypes.len());
         for (index, ty) in argtypes.iter().enumerate() {
-            let (Some(ffi), Some(conv)) = (arg_ffi_type(ty), ArgConv::of(ty)) else {
-                return Err(Error::Unsupported {
-                    operation: format!("argument {index} of `{function}`"),
-                    type_name: ty.to_string(),
-                    reason: "void cannot be an argument type".into(),
-                });
-            };
-            atypes.push(ffi);
-            args.push((ty.clone(), conv));
+            let context = format!("argument {index} of `{function}`");
+            atypes.push(ffi_type_for(ty, Role::Argument, &context)?);
+            args.push((ty.clone(), ArgConv::of(ty)));
         }
-        let ret = RetConv::of(function, restype)?;
-        let rtype = ret.ffi_type();
+        let rtype = ffi_type_for(
+            restype,
+            Role::Result,
+            &format!("the restype of `{function}`"),
+        )?;
+        let ret = RetConv::of(restype);
         let nargs = c_uint::try_from(atypes.len()).map_err(|_| Error::Ffi {
             function: function.to_owned(),
             message: "too many arguments".into(),
@@ -203,7 +191,7 @@ impl Plan {
             avalues[i] = convert_arg(ty, *conv, value, slot, keep)
                 .map_err(|e| e.at_argument(function, i))?;
         }
-        let mut result = ResultBuf::new();
+        let mut result = ResultBuf::new(&self.ret)?;
         // SAFETY: the cif was prepared for this signature; every avalues entry
         // points at a converted argument (in `slots`, or an instance's memory
         // borrowed from `values`) that outlives the call, as does what `keeps`

@@ -1,15 +1,19 @@
 //! C type descriptors created at run time: the fundamental types, `POINTER(T)`,
 //! arrays, function prototypes and (in [`record`]) structures and unions.
 
+pub(crate) mod ffi;
+pub(crate) mod record;
 pub(crate) mod scalar;
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use once_cell::sync::Lazy;
 
 use crate::error::{Error, Result};
+pub(crate) use record::Record;
+pub use record::{BitField, Field, RecordBuilder};
 pub(crate) use scalar::Scalar;
 
 /// A C type, described at run time: the counterpart of a ctypes type object
@@ -44,10 +48,16 @@ pub(crate) struct TypeInner {
 pub(crate) enum Kind {
     /// `void`: only meaningful as a restype.
     Void,
-    /// A fundamental type; `name` is how the user spelled it (`c_int32` or `c_int`).
-    Scalar { scalar: Scalar, name: &'static str },
+    /// A fundamental type; `name` is how the user spelled it (`c_int32` or
+    /// `c_int`). `swapped`: stored in the other byte order (a field of a
+    /// big-endian record on a little-endian host).
+    Scalar {
+        scalar: Scalar,
+        name: &'static str,
+        swapped: bool,
+    },
     /// `POINTER(T)`.
-    Pointer(CType),
+    Pointer(Pointee),
     /// `T * len`. `size` is `None` when `len * sizeof(T)` overflows.
     Array {
         elem: CType,
@@ -56,6 +66,38 @@ pub(crate) enum Kind {
     },
     /// `CFUNCTYPE(restype, *argtypes)`: instances are function pointers.
     Function(FnSig),
+    /// A structure or union.
+    Record(Record),
+}
+
+/// What a pointer type points to.
+///
+/// A pointer to a structure that is declared but not yet defined holds it
+/// weakly: such pointers are how self-referential types are built (a linked
+/// list's `next`), and a strong reference would make the record and its
+/// own field type keep each other alive forever.
+pub(crate) enum Pointee {
+    Strong(CType),
+    Weak {
+        target: Weak<TypeInner>,
+        name: String,
+    },
+}
+
+impl Pointee {
+    pub(crate) fn get(&self) -> Option<CType> {
+        match self {
+            Pointee::Strong(t) => Some(t.clone()),
+            Pointee::Weak { target, .. } => target.upgrade().map(CType),
+        }
+    }
+
+    fn same(&self, other: &Pointee) -> bool {
+        match (self.get(), other.get()) {
+            (Some(a), Some(b)) => a == b,
+            _ => false,
+        }
+    }
 }
 
 /// The prototype of a C function type.
@@ -70,8 +112,9 @@ macro_rules! scalar_constructors {
         $(
             $(#[$doc])*
             pub fn $fn_name() -> CType {
-                static TYPE: Lazy<CType> =
-                    Lazy::new(|| CType::new(Kind::Scalar { scalar: $scalar, name: stringify!($fn_name) }));
+                static TYPE: Lazy<CType> = Lazy::new(|| {
+                    CType::new(Kind::Scalar { scalar: $scalar, name: stringify!($fn_name), swapped: false })
+                });
                 TYPE.clone()
             }
         )*
@@ -167,11 +210,18 @@ impl CType {
     /// ```
     /// use rctypes::CType;
     /// let p = CType::c_int().pointer();
-    /// assert_eq!(p.pointee(), Some(&CType::c_int()));
+    /// assert_eq!(p.pointee(), Some(CType::c_int()));
     /// assert_eq!(rctypes::sizeof(&p), std::mem::size_of::<usize>());
     /// ```
     pub fn pointer(&self) -> CType {
-        CType::new(Kind::Pointer(self.clone()))
+        let pointee = match self.kind() {
+            Kind::Record(r) if r.body.get().is_none() => Pointee::Weak {
+                target: Arc::downgrade(&self.0),
+                name: r.name.clone(),
+            },
+            _ => Pointee::Strong(self.clone()),
+        };
+        CType::new(Kind::Pointer(pointee))
     }
 
     /// `self * len`: an array of `len` elements.
@@ -222,6 +272,7 @@ impl CType {
             Kind::Scalar { scalar, .. } => scalar.align(),
             Kind::Pointer(_) | Kind::Function(_) => Scalar::VoidP.align(),
             Kind::Array { elem, .. } => elem.align(),
+            Kind::Record(r) => r.body.get().map_or(1, |b| b.align),
         }
     }
 
@@ -235,13 +286,23 @@ impl CType {
                 type_name: self.to_string(),
                 message: "the array's size in bytes overflows usize".into(),
             }),
+            Kind::Record(r) => r
+                .body
+                .get()
+                .map(|b| b.size)
+                .ok_or_else(|| Error::Unsupported {
+                    operation: "using it in memory".into(),
+                    type_name: r.name.clone(),
+                    reason: "the type is incomplete: declared but not yet defined".into(),
+                }),
         }
     }
 
-    /// For `POINTER(T)`, `T`.
-    pub fn pointee(&self) -> Option<&CType> {
+    /// For `POINTER(T)`, `T` (`None` also when `T` was an incomplete
+    /// structure whose last handle has been dropped).
+    pub fn pointee(&self) -> Option<CType> {
         match self.kind() {
-            Kind::Pointer(t) => Some(t),
+            Kind::Pointer(t) => t.get(),
             _ => None,
         }
     }
@@ -283,13 +344,18 @@ impl CType {
         }
     }
 
+    /// Whether values of this scalar type are stored byte-swapped.
+    pub(crate) fn is_swapped(&self) -> bool {
+        matches!(self.kind(), Kind::Scalar { swapped: true, .. })
+    }
+
     /// Whether a value of this type is passed as a C pointer (`char *`,
     /// `void *`, `POINTER(T)`, a function pointer; arrays decay to pointers).
     pub(crate) fn is_pointer_like(&self) -> bool {
         match self.kind() {
             Kind::Scalar { scalar, .. } => scalar.is_pointer(),
             Kind::Pointer(_) | Kind::Function(_) | Kind::Array { .. } => true,
-            Kind::Void => false,
+            Kind::Void | Kind::Record(_) => false,
         }
     }
 }
@@ -301,8 +367,19 @@ impl PartialEq for CType {
         }
         match (self.kind(), other.kind()) {
             (Kind::Void, Kind::Void) => true,
-            (Kind::Scalar { scalar: a, .. }, Kind::Scalar { scalar: b, .. }) => a == b,
-            (Kind::Pointer(a), Kind::Pointer(b)) => a == b,
+            (
+                Kind::Scalar {
+                    scalar: a,
+                    swapped: sa,
+                    ..
+                },
+                Kind::Scalar {
+                    scalar: b,
+                    swapped: sb,
+                    ..
+                },
+            ) => a == b && sa == sb,
+            (Kind::Pointer(a), Kind::Pointer(b)) => a.same(b),
             (
                 Kind::Array {
                     elem: a, len: la, ..
@@ -323,13 +400,18 @@ impl Hash for CType {
     fn hash<H: Hasher>(&self, state: &mut H) {
         match self.kind() {
             Kind::Void => 0u8.hash(state),
-            Kind::Scalar { scalar, .. } => {
+            Kind::Scalar {
+                scalar, swapped, ..
+            } => {
                 1u8.hash(state);
                 scalar.hash(state);
+                swapped.hash(state);
             }
             Kind::Pointer(t) => {
                 2u8.hash(state);
-                t.hash(state);
+                if let Some(t) = t.get() {
+                    t.hash(state);
+                }
             }
             Kind::Array { elem, len, .. } => {
                 3u8.hash(state);
@@ -340,6 +422,10 @@ impl Hash for CType {
                 4u8.hash(state);
                 sig.hash(state);
             }
+            Kind::Record(_) => {
+                5u8.hash(state);
+                Arc::as_ptr(&self.0).hash(state);
+            }
         }
     }
 }
@@ -348,8 +434,20 @@ impl fmt::Display for CType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.kind() {
             Kind::Void => f.write_str("void"),
-            Kind::Scalar { name, .. } => f.write_str(name),
-            Kind::Pointer(t) => write!(f, "POINTER({t})"),
+            Kind::Scalar { name, swapped, .. } => {
+                f.write_str(name)?;
+                if *swapped {
+                    f.write_str(if cfg!(target_endian = "little") {
+                        "_be"
+                    } else {
+                        "_le"
+                    })?;
+                }
+                Ok(())
+            }
+            Kind::Pointer(Pointee::Strong(t)) => write!(f, "POINTER({t})"),
+            Kind::Pointer(Pointee::Weak { name, .. }) => write!(f, "POINTER({name})"),
+            Kind::Record(r) => f.write_str(&r.name),
             Kind::Array { elem, len, .. } => write!(f, "{elem} * {len}"),
             Kind::Function(sig) => {
                 write!(f, "CFUNCTYPE({}", sig.restype)?;
@@ -368,20 +466,29 @@ impl fmt::Debug for CType {
     }
 }
 
-/// `ctypes.sizeof(T)`: the size of a type in bytes.
-///
-/// ```
-/// assert_eq!(rctypes::sizeof(&rctypes::CType::c_short()), 2);
-/// ```
-pub fn sizeof(ty: &CType) -> usize {
-    ty.size()
+impl AsRef<CType> for CType {
+    fn as_ref(&self) -> &CType {
+        self
+    }
 }
 
-/// `ctypes.alignment(T)`: the alignment of a type in bytes.
+/// `ctypes.sizeof(T)` or `sizeof(obj)`: the size of a type, or of an
+/// instance's type, in bytes.
+///
+/// ```
+/// use rctypes::{CData, CType, sizeof};
+/// assert_eq!(sizeof(&CType::c_short()), 2);
+/// assert_eq!(sizeof(&CData::new(&CType::c_double().array(3))), 24);
+/// ```
+pub fn sizeof(ty: &(impl AsRef<CType> + ?Sized)) -> usize {
+    ty.as_ref().size()
+}
+
+/// `ctypes.alignment(T)` or `alignment(obj)`: the alignment in bytes.
 ///
 /// ```
 /// assert_eq!(rctypes::alignment(&rctypes::CType::c_int64()), 8);
 /// ```
-pub fn alignment(ty: &CType) -> usize {
-    ty.align()
+pub fn alignment(ty: &(impl AsRef<CType> + ?Sized)) -> usize {
+    ty.as_ref().align()
 }

@@ -276,12 +276,12 @@ fn encode_pointer(s: Scalar, v: &Value) -> Option<Result<(usize, Keep), String>>
                 Scalar::CharP => {
                     ty.scalar() == Some(Scalar::CharP)
                         || char_sequence(ty, Scalar::Char)
-                        || ty.pointee().and_then(CType::scalar) == Some(Scalar::Char)
+                        || ty.pointee().and_then(|t| t.scalar()) == Some(Scalar::Char)
                 }
                 _ => {
                     ty.scalar() == Some(Scalar::WCharP)
                         || char_sequence(ty, Scalar::WChar)
-                        || ty.pointee().and_then(CType::scalar) == Some(Scalar::WChar)
+                        || ty.pointee().and_then(|t| t.scalar()) == Some(Scalar::WChar)
                 }
             };
             if !accepted {
@@ -290,6 +290,65 @@ fn encode_pointer(s: Scalar, v: &Value) -> Option<Result<(usize, Keep), String>>
             keep_data(d, d.pointer_value().unwrap_or_else(|| d.address()))
         }
         _ => None,
+    }
+}
+
+/// The address a value stands for as a `POINTER(T)` or function pointer,
+/// with ctypes' rules, and (when `want_keep`) what keeps it valid:
+///
+/// * `Null` is NULL;
+/// * an instance of the same pointer type gives the address it holds;
+/// * an instance of `T`, or an array of `T`, gives its own address (ctypes
+///   passes a `T` by reference where `POINTER(T)` is expected);
+/// * `byref(x)` gives `x`'s address, whatever `x`'s type.
+///
+/// A raw address is refused: it has no type (cast() it first).
+pub(crate) fn pointer_target(
+    ty: &CType,
+    v: &Value,
+    want_keep: bool,
+) -> Result<(usize, Keep), ConvError> {
+    let wrong = |reason: &str| ConvError::new(ty.to_string(), v.describe(), reason);
+    let keep = |d: &CData| {
+        if want_keep {
+            Keep::Data(d.clone())
+        } else {
+            Keep::None
+        }
+    };
+    let target = match ty.kind() {
+        Kind::Pointer(t) => Some(
+            t.get()
+                .ok_or_else(|| wrong("the pointee type no longer exists"))?,
+        ),
+        Kind::Array { elem, .. } => Some(elem.clone()),
+        Kind::Function(_) => None,
+        _ => return Err(wrong("not a pointer type")),
+    };
+    match v {
+        Value::Null => Ok((0, Keep::None)),
+        Value::ByRef { target: d, offset } => Ok((d.address() + offset, keep(d))),
+        Value::Data(d) if d.ctype() == ty => {
+            let kept = if want_keep {
+                d.keep_at(d.offset).unwrap_or_default()
+            } else {
+                Keep::None
+            };
+            Ok((d.pointer_value().unwrap_or(0), kept))
+        }
+        Value::Data(d) => match &target {
+            Some(t) if d.ctype().pointee().as_ref() == Some(t) => {
+                Ok((d.pointer_value().unwrap_or(0), keep(d)))
+            }
+            Some(t) if d.ctype().element() == Some(t) || d.ctype() == t => {
+                Ok((d.address(), keep(d)))
+            }
+            _ => Err(wrong("wrong type")),
+        },
+        Value::Pointer(_) | Value::Int(_) | Value::UInt(_) => Err(wrong(
+            "an address is not a typed pointer: declare c_void_p, or cast() it to this pointer type",
+        )),
+        _ => Err(wrong("wrong type")),
     }
 }
 

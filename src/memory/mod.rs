@@ -1,7 +1,10 @@
 //! C instances: typed views of memory that rctypes owns or that C owns.
 
+mod access;
+pub(crate) mod buffers;
 pub(crate) mod codec;
 pub(crate) mod longdouble;
+mod pointer;
 pub(crate) mod raw;
 
 use std::alloc::{self, Layout};
@@ -10,7 +13,7 @@ use std::fmt;
 use std::ptr::NonNull;
 use std::rc::Rc;
 
-use crate::ctype::{CType, Kind, Scalar};
+use crate::ctype::{CType, Kind};
 use crate::error::{Error, Result};
 use crate::library::CDll;
 use crate::value::Value;
@@ -68,6 +71,10 @@ pub(crate) struct Memory {
     /// ctypes' `_objects`: for each offset where a pointer was stored, what it
     /// points into. Replaced when that pointer is overwritten.
     keep: RefCell<Vec<(usize, Keep)>>,
+    /// What pointers in this memory stored into foreign memory they point at
+    /// (`write` through a pointer), keyed by the address written: ctypes
+    /// keeps these on the pointer too.
+    remote_keep: RefCell<Vec<(usize, Keep)>>,
     /// Keeps foreign memory's owner (its library) alive.
     _owner: Option<CDll>,
 }
@@ -102,6 +109,7 @@ impl Memory {
             alloc: Some(layout),
             trusted: false,
             keep: RefCell::new(Vec::new()),
+            remote_keep: RefCell::new(Vec::new()),
             _owner: None,
         })
     }
@@ -180,6 +188,7 @@ impl CData {
                 alloc: None,
                 trusted: true,
                 keep: RefCell::new(Vec::new()),
+                remote_keep: RefCell::new(Vec::new()),
                 _owner: owner,
             }),
             offset: 0,
@@ -202,6 +211,26 @@ impl CData {
         self.mem.base.as_ptr().wrapping_add(self.offset)
     }
 
+    /// A view of `ty` at byte `offset` of the same memory (a field or an
+    /// element). The caller guarantees the view lies inside this instance.
+    pub(crate) fn view(&self, ty: &CType, offset: usize) -> CData {
+        CData {
+            ty: ty.clone(),
+            mem: Rc::clone(&self.mem),
+            offset,
+        }
+    }
+
+    /// The memory's first byte plus `offset`.
+    pub(crate) fn at_offset(&self, offset: usize) -> *mut u8 {
+        self.mem.base.as_ptr().wrapping_add(offset)
+    }
+
+    /// Whether the instance's memory is rctypes' own (not foreign).
+    pub(crate) fn is_owned(&self) -> bool {
+        self.mem.alloc.is_some()
+    }
+
     /// Whether two handles are the same instance (same memory, same type).
     pub(crate) fn same_instance(&self, other: &CData) -> bool {
         Rc::ptr_eq(&self.mem, &other.mem) && self.offset == other.offset && self.ty == other.ty
@@ -209,8 +238,8 @@ impl CData {
 
     /// Checks that the instance's memory is really there (foreign memory at
     /// address 0 is not).
-    fn check_readable(&self, what: &str) -> Result<()> {
-        if self.mem.len < self.offset + self.ty.size() {
+    pub(crate) fn check_readable(&self, what: &str) -> Result<()> {
+        if self.mem.len < self.offset.saturating_add(self.ty.size()) {
             return Err(Error::NullPointer {
                 what: format!("{what} of a {} instance at address 0", self.ty),
             });
@@ -236,113 +265,87 @@ impl CData {
         Some(usize::from_ne_bytes(bytes))
     }
 
-    /// Whether the `char *` / `wchar_t *` stored at this instance may be
-    /// followed: in trusted foreign memory always; in owned memory only when
-    /// it points at the buffer rctypes stored there itself.
-    fn may_follow(&self, stored: usize) -> bool {
-        self.mem.trusted
-            || self
-                .mem
-                .keep
-                .borrow()
-                .iter()
-                .any(|(off, k)| *off == self.offset && k.buffer_address() == Some(stored))
-    }
-
-    /// The instance's value (ctypes `.value`).
-    ///
-    /// Integers, floats, `bool`, `char` (one byte), `wchar_t`; `char[]`
-    /// buffers give their bytes up to the first NUL, `wchar_t[]` their text;
-    /// pointers give their address ([`Value::Null`] when NULL).
-    ///
-    /// A `c_char_p` or `c_wchar_p` instance gives its string when the pointer
-    /// is one rctypes stored (from a Rust string) or lies in foreign memory
-    /// whose safety contract covers it ([`from_address`](CData::from_address),
-    /// [`CDll::variable`]); otherwise it gives the address as
-    /// [`Value::Pointer`], because following an arbitrary address is not safe:
-    /// read it with [`string_at`](crate::string_at).
-    ///
-    /// Other instances (structures, unions, other arrays) give
-    /// `Value::Data(self.clone())`.
-    ///
-    /// # Errors
-    /// [`Error::NullPointer`] for an instance over address 0.
-    pub fn value(&self) -> Result<Value> {
-        self.check_readable("reading the value")?;
-        match self.ty.kind() {
-            Kind::Scalar { scalar, .. } => {
-                let follow = match scalar {
-                    Scalar::CharP | Scalar::WCharP => {
-                        self.pointer_value().is_some_and(|p| self.may_follow(p))
-                    }
-                    _ => false,
-                };
-                // SAFETY: the memory holds `scalar.size()` bytes (checked
-                // above), and strings are followed only where `may_follow`
-                // vouches for them.
-                unsafe { codec::decode_scalar(*scalar, self.ptr(), follow) }
-            }
-            Kind::Pointer(_) | Kind::Function(_) => Ok(match self.pointer_value() {
-                Some(0) | None => Value::Null,
-                Some(p) => Value::Pointer(p),
-            }),
-            Kind::Array { elem, len, .. } if elem.scalar() == Some(Scalar::Char) => {
-                let bytes = self.to_bytes();
-                let end = bytes.iter().position(|&b| b == 0).unwrap_or(*len);
-                Ok(Value::Bytes(bytes[..end].to_vec()))
-            }
-            Kind::Array { elem, len, .. } if elem.scalar() == Some(Scalar::WChar) => {
-                let units: Vec<codec::WideUnit> = (0..*len)
-                    .map(|i| {
-                        // SAFETY: element `i < len` lies inside the array's memory.
-                        unsafe {
-                            (self.ptr() as *const codec::WideUnit)
-                                .add(i)
-                                .read_unaligned()
-                        }
-                    })
-                    .take_while(|&u| u != 0)
-                    .collect();
-                Ok(Value::Str(codec::wide_to_string(&units)?))
-            }
-            Kind::Void | Kind::Array { .. } => Ok(Value::Data(self.clone())),
-        }
-    }
-
-    /// Sets the instance's value (ctypes `.value = v`), checking that it fits.
-    ///
-    /// Storing a string in a `c_char_p`/`c_wchar_p`/`c_void_p` instance keeps a
-    /// NUL-terminated copy alive with the instance; storing an instance's
-    /// address keeps that instance alive (ctypes' `_objects`).
-    ///
-    /// # Errors
-    /// [`Error::Conversion`] when the value does not fit the type (an integer
-    /// out of range, a float for an integer, an interior NUL, ...);
-    /// [`Error::Unsupported`] for types without a settable value.
-    pub fn set_value(&self, value: impl Into<Value>) -> Result<()> {
-        let value = value.into();
-        self.check_readable("setting the value")?;
-        let Some(scalar) = self.ty.scalar() else {
-            return Err(Error::Unsupported {
-                operation: "set_value".into(),
-                type_name: self.ty.to_string(),
-                reason: "only fundamental types have a settable value".into(),
-            });
-        };
-        // SAFETY: the memory holds `scalar.size()` writable bytes (checked
-        // above; views and owned blocks are sized for their type).
-        let keep = unsafe { codec::encode_scalar(scalar, &self.ty, &value, self.ptr()) }?;
-        self.store_keep(self.offset, keep);
-        Ok(())
-    }
-
-    /// Records (or replaces) what the pointer stored at `offset` keeps alive.
+    /// Records (or replaces) what the pointer stored at `offset` (from the
+    /// memory's start) keeps alive.
     pub(crate) fn store_keep(&self, offset: usize, keep: Keep) {
         let mut kept = self.mem.keep.borrow_mut();
         kept.retain(|(off, _)| *off != offset);
         if !matches!(keep, Keep::None) {
             kept.push((offset, keep));
         }
+    }
+
+    /// Moves everything this instance's memory keeps alive into `holder`'s
+    /// memory, keyed by absolute address (for stores through a pointer into
+    /// foreign memory, whose temporary view would otherwise drop them).
+    pub(crate) fn hand_keeps_to(&self, holder: &CData) {
+        let base = self.mem.base.as_ptr() as usize;
+        let moved: Vec<(usize, Keep)> = self
+            .mem
+            .keep
+            .borrow_mut()
+            .drain(..)
+            .map(|(off, k)| (base + off, k))
+            .collect();
+        if moved.is_empty() {
+            return;
+        }
+        let mut remote = holder.mem.remote_keep.borrow_mut();
+        remote.retain(|(addr, _)| !moved.iter().any(|(a, _)| a == addr));
+        remote.extend(moved);
+    }
+
+    /// What the pointer stored at `offset` keeps alive, if anything.
+    pub(crate) fn keep_at(&self, offset: usize) -> Option<Keep> {
+        self.mem
+            .keep
+            .borrow()
+            .iter()
+            .find(|(off, _)| *off == offset)
+            .map(|(_, k)| k.clone())
+    }
+
+    /// Copies `size` bytes from `src` to `dst_offset` of this memory, with
+    /// everything `src` keeps alive in that range (ctypes copies `_objects`
+    /// along with the bytes); what the overwritten range kept is released.
+    pub(crate) fn copy_from(&self, dst_offset: usize, src: &CData, size: usize) {
+        let moved: Vec<(usize, Keep)> = src
+            .mem
+            .keep
+            .borrow()
+            .iter()
+            .filter(|(off, _)| *off >= src.offset && *off < src.offset + size)
+            .map(|(off, k)| (off - src.offset + dst_offset, k.clone()))
+            .collect();
+        // SAFETY: both ranges lie inside their instances' memory (the callers
+        // checked readability and that the types match in size); `copy`
+        // tolerates overlap.
+        unsafe { std::ptr::copy(src.ptr(), self.at_offset(dst_offset), size) };
+        let mut kept = self.mem.keep.borrow_mut();
+        kept.retain(|(off, _)| *off < dst_offset || *off >= dst_offset + size);
+        kept.extend(moved);
+    }
+
+    /// Whether the `char *` / `wchar_t *` stored at `offset` may be followed:
+    /// in trusted foreign memory always; in owned memory only when it points
+    /// at the buffer rctypes stored there itself.
+    pub(crate) fn may_follow(&self, offset: usize, stored: usize) -> bool {
+        self.mem.trusted
+            || self
+                .mem
+                .keep
+                .borrow()
+                .iter()
+                .any(|(off, k)| *off == offset && k.buffer_address() == Some(stored))
+    }
+
+    /// Whether `len` bytes at `addr` lie inside this instance's memory.
+    pub(crate) fn contains(&self, addr: usize, len: usize) -> bool {
+        let base = self.mem.base.as_ptr() as usize;
+        addr >= base
+            && addr
+                .checked_add(len)
+                .is_some_and(|end| end <= base + self.mem.len)
     }
 
     /// A copy of the instance's bytes (ctypes `bytes(obj)`).

@@ -1,0 +1,567 @@
+//! Reading and writing an instance's parts: its value, its fields (bitfields
+//! included), its elements.
+
+use super::CData;
+use super::codec::{self, WideUnit};
+use crate::ctype::record::{ByteOrder, Member};
+use crate::ctype::{CType, Kind, Scalar};
+use crate::error::{ConvError, Error, Result};
+use crate::value::Value;
+
+impl CData {
+    /// The instance's value (ctypes `.value`).
+    ///
+    /// Integers, floats, `bool`, `char` (one byte), `wchar_t`; `char[]`
+    /// buffers give their bytes up to the first NUL, `wchar_t[]` their text;
+    /// pointers give their address ([`Value::Null`] when NULL).
+    ///
+    /// A `c_char_p` or `c_wchar_p` instance gives its string when the pointer
+    /// is one rctypes stored (from a Rust string) or lies in foreign memory
+    /// whose safety contract covers it ([`from_address`](CData::from_address),
+    /// [`CDll::variable`](crate::CDll::variable)); otherwise it gives the
+    /// address as [`Value::Pointer`], because following an arbitrary address
+    /// is not safe: read it with [`string_at`](crate::string_at).
+    ///
+    /// Structures, unions and other arrays give `Value::Data(self.clone())`.
+    ///
+    /// # Errors
+    /// [`Error::NullPointer`] for an instance over address 0.
+    pub fn value(&self) -> Result<Value> {
+        self.check_readable("reading the value")?;
+        self.load(&self.ty, self.offset)
+    }
+
+    /// Sets the instance's value (ctypes `.value = v`), checking that it fits.
+    ///
+    /// Scalars take what the matching parameter takes. A `char[]` buffer
+    /// takes bytes (or a `Str`, as UTF-8) no longer than the buffer, and adds
+    /// a NUL when there is room, as ctypes does; a `wchar_t[]` buffer takes a
+    /// `Str`. A structure, union or array takes an instance of exactly its
+    /// type and copies it. Storing a string in a pointer-typed instance keeps
+    /// a NUL-terminated copy alive with the instance; storing an instance's
+    /// address keeps that instance alive (ctypes' `_objects`).
+    ///
+    /// # Errors
+    /// [`Error::Conversion`] when the value does not fit the type (an integer
+    /// out of range, a float for an integer, an interior NUL, bytes too long
+    /// for the buffer, ...). Nothing is written then.
+    pub fn set_value(&self, value: impl Into<Value>) -> Result<()> {
+        self.check_readable("setting the value")?;
+        self.store(&self.ty, self.offset, &value.into())
+    }
+
+    /// The member called `name`, following anonymous members.
+    fn member(&self, name: &str) -> Result<&Member> {
+        let body = self.ty.record_body().ok_or_else(|| Error::Unsupported {
+            operation: format!("accessing field `{name}`"),
+            type_name: self.ty.to_string(),
+            reason: "only structures and unions have fields".into(),
+        })?;
+        body.members
+            .iter()
+            .find(|m| m.name == name)
+            .ok_or_else(|| Error::UnknownField {
+                type_name: self.ty.to_string(),
+                field: name.to_owned(),
+            })
+    }
+
+    /// A field's value (ctypes `obj.name`): scalars and bitfields as values,
+    /// `char[]` fields as bytes up to the NUL, structures, unions, arrays and
+    /// pointers as [`Value::Data`] views into this instance.
+    ///
+    /// # Errors
+    /// [`Error::UnknownField`] for a name the type does not have (fields of
+    /// anonymous members count as the record's own), [`Error::Unsupported`]
+    /// on a non-record instance.
+    pub fn get(&self, name: &str) -> Result<Value> {
+        self.check_readable("reading a field")?;
+        let m = self.member(name)?;
+        match m.bits {
+            Some((bit, width, order)) => {
+                Ok(self.load_bits(&m.ty, 8 * self.offset as u64 + bit, width, order))
+            }
+            None => self.load(&m.ty, self.offset + m.offset),
+        }
+    }
+
+    /// Sets a field (ctypes `obj.name = value`), with the rules of
+    /// [`set_value`](CData::set_value); a bitfield takes an integer that fits
+    /// its width.
+    ///
+    /// # Errors
+    /// As [`get`](CData::get), and [`Error::Conversion`] for a value that does
+    /// not fit (naming the field, its width for bitfields, and the value).
+    pub fn set(&self, name: &str, value: impl Into<Value>) -> Result<()> {
+        self.check_readable("setting a field")?;
+        let m = self.member(name)?;
+        let value = value.into();
+        match m.bits {
+            Some((bit, width, order)) => self.store_bits(
+                &m.ty,
+                name,
+                8 * self.offset as u64 + bit,
+                width,
+                order,
+                &value,
+            ),
+            None => self
+                .store(&m.ty, self.offset + m.offset, &value)
+                .map_err(|e| match e {
+                    Error::Conversion {
+                        expected,
+                        given,
+                        reason,
+                    } => Error::Conversion {
+                        expected: format!("field `{name}` of type {expected}"),
+                        given,
+                        reason,
+                    },
+                    other => other,
+                }),
+        }
+    }
+
+    /// A view of a field: an instance sharing this instance's memory and
+    /// keeping it alive (ctypes returns such views for structure and array
+    /// fields).
+    ///
+    /// # Errors
+    /// As [`get`](CData::get); [`Error::Unsupported`] for a bitfield, which
+    /// has no address of its own.
+    pub fn field(&self, name: &str) -> Result<CData> {
+        let m = self.member(name)?;
+        if m.bits.is_some() {
+            return Err(Error::Unsupported {
+                operation: format!("a view of field `{name}`"),
+                type_name: self.ty.to_string(),
+                reason: "a bitfield has no address of its own; use get() and set()".into(),
+            });
+        }
+        Ok(self.view(&m.ty, self.offset + m.offset))
+    }
+
+    /// The number of elements of an array instance (0 for other instances).
+    pub fn len(&self) -> usize {
+        self.ty.array_len().unwrap_or(0)
+    }
+
+    /// Whether [`len`](CData::len) is 0.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The element type and byte offset of element `index`.
+    fn element(&self, index: usize) -> Result<(CType, usize)> {
+        let (elem, len) = match self.ty.kind() {
+            Kind::Array { elem, len, .. } => (elem, *len),
+            _ => {
+                return Err(Error::Unsupported {
+                    operation: format!("indexing [{index}]"),
+                    type_name: self.ty.to_string(),
+                    reason: "only arrays can be indexed safely; for a pointer use the unsafe read()/write()"
+                        .into(),
+                });
+            }
+        };
+        if index >= len {
+            return Err(Error::IndexOutOfRange {
+                type_name: self.ty.to_string(),
+                index,
+                len,
+            });
+        }
+        Ok((elem.clone(), self.offset + index * elem.size()))
+    }
+
+    /// A view of element `index` of an array (for arrays of structures or
+    /// arrays: `matrix.at(1)?` is a row that shares the matrix's memory).
+    ///
+    /// # Errors
+    /// [`Error::IndexOutOfRange`], or [`Error::Unsupported`] on a non-array.
+    pub fn at(&self, index: usize) -> Result<CData> {
+        let (elem, offset) = self.element(index)?;
+        Ok(self.view(&elem, offset))
+    }
+
+    /// Element `index` of an array (ctypes `arr[i]`), as [`get`](CData::get)
+    /// gives fields.
+    ///
+    /// # Errors
+    /// As [`at`](CData::at).
+    pub fn get_index(&self, index: usize) -> Result<Value> {
+        self.check_readable("reading an element")?;
+        let (elem, offset) = self.element(index)?;
+        self.load(&elem, offset)
+    }
+
+    /// Sets element `index` of an array (ctypes `arr[i] = v`).
+    ///
+    /// # Errors
+    /// As [`at`](CData::at), and [`Error::Conversion`] for a value that does
+    /// not fit the element type.
+    pub fn set_index(&self, index: usize, value: impl Into<Value>) -> Result<()> {
+        self.check_readable("setting an element")?;
+        let (elem, offset) = self.element(index)?;
+        self.store(&elem, offset, &value.into())
+    }
+
+    /// A new instance of `ty` initialised from `values`: the elements of an
+    /// array in order (`(c_int * 4)(1, 2, 3, 4)`), or the fields of a
+    /// structure in declaration order (`Point(1, 2)`). Missing trailing
+    /// values stay zero.
+    ///
+    /// ```
+    /// # fn main() -> rctypes::Result<()> {
+    /// use rctypes::{CData, CType};
+    /// let arr = CData::from_values(&CType::c_int().array(4), [1, 2, 3, 4])?;
+    /// assert_eq!(arr.get_index(3)?.as_i64()?, 4);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::IndexOutOfRange`] for more values than elements or fields,
+    /// [`Error::Conversion`] for a value that does not fit,
+    /// [`Error::Unsupported`] for other types.
+    pub fn from_values<V: Into<Value>>(
+        ty: &CType,
+        values: impl IntoIterator<Item = V>,
+    ) -> Result<CData> {
+        let d = CData::try_new(ty)?;
+        match ty.kind() {
+            Kind::Array { .. } => {
+                for (i, v) in values.into_iter().enumerate() {
+                    d.set_index(i, v)?;
+                }
+            }
+            Kind::Record(_) => {
+                let names: Vec<String> = ty
+                    .fields()
+                    .unwrap_or(&[])
+                    .iter()
+                    .map(|f| f.name.clone())
+                    .collect();
+                for (i, v) in values.into_iter().enumerate() {
+                    let name = names.get(i).ok_or_else(|| Error::IndexOutOfRange {
+                        type_name: ty.to_string(),
+                        index: i,
+                        len: names.len(),
+                    })?;
+                    d.set(name, v)?;
+                }
+            }
+            _ => {
+                return Err(Error::Unsupported {
+                    operation: "initialising from a list of values".into(),
+                    type_name: ty.to_string(),
+                    reason: "only arrays and structures take a list; use with_value()".into(),
+                });
+            }
+        }
+        Ok(d)
+    }
+
+    /// All the bytes of the instance, NULs included (ctypes `.raw` of a
+    /// string buffer; the same as [`to_bytes`](CData::to_bytes)).
+    pub fn raw(&self) -> Vec<u8> {
+        self.to_bytes()
+    }
+
+    /// Reads a value of `ty` at `offset` (from the memory's start).
+    pub(crate) fn load(&self, ty: &CType, offset: usize) -> Result<Value> {
+        match ty.kind() {
+            Kind::Scalar {
+                scalar, swapped, ..
+            } => Ok(self.load_scalar(*scalar, *swapped, offset)?),
+            Kind::Array { elem, len, .. } if elem.scalar() == Some(Scalar::Char) => {
+                let mut bytes = vec![0u8; *len];
+                // SAFETY: the array lies inside the memory (views are made
+                // only for fields and elements that do, and readability was
+                // checked by the public caller).
+                unsafe {
+                    std::ptr::copy_nonoverlapping(self.at_offset(offset), bytes.as_mut_ptr(), *len)
+                };
+                let end = bytes.iter().position(|&b| b == 0).unwrap_or(*len);
+                bytes.truncate(end);
+                Ok(Value::Bytes(bytes))
+            }
+            Kind::Array { elem, len, .. } if elem.scalar() == Some(Scalar::WChar) => {
+                let step = elem.size();
+                let mut text = String::new();
+                for i in 0..*len {
+                    match self.load_scalar(Scalar::WChar, elem.is_swapped(), offset + i * step) {
+                        Ok(Value::Str(c)) if c == "\0" => break,
+                        Ok(Value::Str(c)) => text.push_str(&c),
+                        Ok(_) => break,
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(Value::Str(text))
+            }
+            Kind::Void => Err(Error::Unsupported {
+                operation: "reading a value".into(),
+                type_name: ty.to_string(),
+                reason: "void has no values".into(),
+            }),
+            _ => Ok(Value::Data(self.view(ty, offset))),
+        }
+    }
+
+    /// Reads a fundamental value at `offset`.
+    pub(crate) fn load_scalar(&self, s: Scalar, swapped: bool, offset: usize) -> Result<Value> {
+        let at = self.at_offset(offset);
+        if swapped {
+            let mut tmp = [0u8; 16];
+            // SAFETY: the scalar lies inside the memory (see `load`).
+            unsafe { std::ptr::copy_nonoverlapping(at, tmp.as_mut_ptr(), s.size()) };
+            tmp[..s.size()].reverse();
+            // SAFETY: `tmp` holds the value's bytes in native order; swapped
+            // types are never pointers, so nothing is followed.
+            return unsafe { codec::decode_scalar(s, tmp.as_ptr(), false) };
+        }
+        let follow = match s {
+            Scalar::CharP | Scalar::WCharP => {
+                let mut p = [0u8; size_of::<usize>()];
+                // SAFETY: a pointer-sized scalar lies at `at` (see `load`).
+                unsafe { std::ptr::copy_nonoverlapping(at, p.as_mut_ptr(), p.len()) };
+                let stored = usize::from_ne_bytes(p);
+                stored != 0 && self.may_follow(offset, stored)
+            }
+            _ => false,
+        };
+        // SAFETY: the scalar lies inside the memory (see `load`), and strings
+        // are followed only where `may_follow` vouches for them.
+        unsafe { codec::decode_scalar(s, at, follow) }
+    }
+
+    /// Writes `v` as a value of `ty` at `offset` (from the memory's start).
+    /// Nothing is written when the value is refused.
+    pub(crate) fn store(&self, ty: &CType, offset: usize, v: &Value) -> Result<()> {
+        let wrong =
+            |reason: &str| Error::from(ConvError::new(ty.to_string(), v.describe(), reason));
+        match ty.kind() {
+            Kind::Scalar {
+                scalar, swapped, ..
+            } => {
+                let mut tmp = [0u8; 16];
+                // SAFETY: `tmp` has room for every fundamental type.
+                let keep = unsafe { codec::encode_scalar(*scalar, ty, v, tmp.as_mut_ptr()) }?;
+                let size = scalar.size();
+                if *swapped {
+                    tmp[..size].reverse();
+                }
+                // SAFETY: the scalar lies inside the memory (views are made
+                // only for fields and elements that do; readability was
+                // checked by the public caller).
+                unsafe {
+                    std::ptr::copy_nonoverlapping(tmp.as_ptr(), self.at_offset(offset), size)
+                };
+                self.store_keep(offset, keep);
+                Ok(())
+            }
+            Kind::Array { elem, len, .. } => match v {
+                Value::Data(d) if d.ctype() == ty => self.copy_instance(offset, d),
+                Value::Bytes(_) | Value::Str(_) if elem.scalar() == Some(Scalar::Char) => {
+                    let bytes = v.as_bytes()?;
+                    self.store_chars(ty, offset, bytes, *len, v)
+                }
+                Value::Str(text) if elem.scalar() == Some(Scalar::WChar) => {
+                    let units: Vec<WideUnit> = codec::c_wide(text).map_err(|r| wrong(&r))?.into();
+                    let units = &units[..units.len() - 1]; // without the NUL
+                    if units.len() > *len {
+                        return Err(wrong(&format!(
+                            "{} characters do not fit in {len}",
+                            units.len()
+                        )));
+                    }
+                    let step = elem.size();
+                    for (i, u) in units
+                        .iter()
+                        .chain(std::iter::once(&0))
+                        .take(*len)
+                        .enumerate()
+                    {
+                        self.store(elem, offset + i * step, &Value::UInt(u64::from(*u)))?;
+                    }
+                    Ok(())
+                }
+                _ => Err(wrong(
+                    "an array takes an instance of the same array type (or a string, for character arrays)",
+                )),
+            },
+            Kind::Record(_) => match v {
+                Value::Data(d) if d.ctype() == ty => self.copy_instance(offset, d),
+                Value::Data(_) => Err(wrong(
+                    "a structure or union takes an instance of exactly its type",
+                )),
+                _ => Err(wrong("wrong type")),
+            },
+            Kind::Pointer(_) | Kind::Function(_) => {
+                if let Value::Data(d) = v {
+                    if d.ctype() == ty {
+                        // A pointer instance of this type: copy it, and what it keeps.
+                        return self.copy_instance(offset, d);
+                    }
+                }
+                let (addr, keep) = codec::pointer_target(ty, v, true)?;
+                let bytes = addr.to_ne_bytes();
+                // SAFETY: a pointer-sized field lies at `offset` (see above).
+                unsafe {
+                    std::ptr::copy_nonoverlapping(
+                        bytes.as_ptr(),
+                        self.at_offset(offset),
+                        bytes.len(),
+                    )
+                };
+                self.store_keep(offset, keep);
+                Ok(())
+            }
+            Kind::Void => Err(wrong("void has no values")),
+        }
+    }
+
+    /// Copies another instance of the same type to `offset`.
+    fn copy_instance(&self, offset: usize, src: &CData) -> Result<()> {
+        src.check_readable("copying")?;
+        self.copy_from(offset, src, src.ctype().size());
+        Ok(())
+    }
+
+    /// Stores bytes in a `char[len]` at `offset`, adding a NUL if there is room.
+    fn store_chars(
+        &self,
+        ty: &CType,
+        offset: usize,
+        bytes: &[u8],
+        len: usize,
+        v: &Value,
+    ) -> Result<()> {
+        if bytes.len() > len {
+            return Err(ConvError::new(
+                ty.to_string(),
+                v.describe(),
+                format!("{} bytes do not fit in a buffer of {len}", bytes.len()),
+            )
+            .into());
+        }
+        // SAFETY: the buffer lies inside the memory and holds `len >= bytes.len()` bytes.
+        unsafe {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.at_offset(offset), bytes.len())
+        };
+        if bytes.len() < len {
+            // SAFETY: index `bytes.len() < len` is inside the buffer.
+            unsafe { self.at_offset(offset + bytes.len()).write(0) };
+        }
+        Ok(())
+    }
+
+    /// The bytes a bitfield spans, as an integer in the record's byte order,
+    /// with the shift that puts the field's lowest bit at bit 0.
+    fn bit_window(&self, bit: u64, width: u32, order: ByteOrder) -> (usize, usize, u32) {
+        let first = (bit / 8) as usize;
+        let last = ((bit + u64::from(width) - 1) / 8) as usize;
+        let n = last - first + 1;
+        let shift = if big_endian_bits(order) {
+            (8 * n as u64 - bit % 8 - u64::from(width)) as u32
+        } else {
+            (bit % 8) as u32
+        };
+        (first, n, shift)
+    }
+
+    fn read_window(&self, first: usize, n: usize, order: ByteOrder) -> u128 {
+        let mut bytes = [0u8; 16];
+        // SAFETY: the bitfield's bytes lie inside the record, which lies
+        // inside the memory; `n <= 9`.
+        unsafe { std::ptr::copy_nonoverlapping(self.at_offset(first), bytes.as_mut_ptr(), n) };
+        if big_endian_bits(order) {
+            bytes[..n]
+                .iter()
+                .fold(0u128, |acc, &b| (acc << 8) | u128::from(b))
+        } else {
+            bytes[..n]
+                .iter()
+                .rev()
+                .fold(0u128, |acc, &b| (acc << 8) | u128::from(b))
+        }
+    }
+
+    /// Reads a bitfield of `width` bits at bit `bit` of the memory.
+    fn load_bits(&self, ty: &CType, bit: u64, width: u32, order: ByteOrder) -> Value {
+        let (first, n, shift) = self.bit_window(bit, width, order);
+        let mask = (1u128 << width) - 1;
+        let raw = (self.read_window(first, n, order) >> shift) & mask;
+        let scalar = ty.scalar().unwrap_or(Scalar::I32);
+        if scalar == Scalar::Bool {
+            Value::Bool(raw != 0)
+        } else if scalar.is_signed() {
+            let sign_shift = 128 - width;
+            Value::Int(((raw << sign_shift) as i128 >> sign_shift) as i64)
+        } else {
+            Value::UInt(raw as u64)
+        }
+    }
+
+    /// Writes a bitfield, refusing values that do not fit its width.
+    fn store_bits(
+        &self,
+        ty: &CType,
+        name: &str,
+        bit: u64,
+        width: u32,
+        order: ByteOrder,
+        v: &Value,
+    ) -> Result<()> {
+        let scalar = ty.scalar().unwrap_or(Scalar::I32);
+        let signed = scalar.is_signed() && scalar != Scalar::Bool;
+        let (lo, hi): (i128, i128) = if signed {
+            (-(1i128 << (width - 1)), (1i128 << (width - 1)) - 1)
+        } else {
+            (0, (1i128 << width) - 1)
+        };
+        let expected = format!("the {width}-bit bitfield `{name}` ({ty})");
+        let int = match v {
+            Value::Int(i) => i128::from(*i),
+            Value::UInt(u) => i128::from(*u),
+            Value::Bool(b) => i128::from(*b),
+            Value::Data(d) if d.ctype().scalar().is_some_and(Scalar::is_integer) => {
+                return self.store_bits(ty, name, bit, width, order, &d.value()?);
+            }
+            _ => {
+                return Err(
+                    ConvError::new(expected, v.describe(), "a bitfield takes an integer").into(),
+                );
+            }
+        };
+        if int < lo || int > hi {
+            return Err(ConvError::new(
+                expected,
+                v.describe(),
+                format!("{int} does not fit in {width} bits ({lo}..={hi})"),
+            )
+            .into());
+        }
+        let (first, n, shift) = self.bit_window(bit, width, order);
+        let mask = ((1u128 << width) - 1) << shift;
+        let field = ((int as u128) << shift) & mask;
+        let window = (self.read_window(first, n, order) & !mask) | field;
+        let mut bytes = [0u8; 16];
+        for (i, b) in bytes[..n].iter_mut().enumerate() {
+            let byte_index = if big_endian_bits(order) { n - 1 - i } else { i };
+            *b = (window >> (8 * byte_index)) as u8;
+        }
+        // SAFETY: as in `read_window`: the bytes lie inside the memory.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.at_offset(first), n) };
+        Ok(())
+    }
+}
+
+/// Whether bitfields of a record in this byte order are numbered from the
+/// most significant bit.
+fn big_endian_bits(order: ByteOrder) -> bool {
+    match order {
+        ByteOrder::Big => true,
+        ByteOrder::Little => false,
+        ByteOrder::Native => cfg!(target_endian = "big"),
+    }
+}
