@@ -46,6 +46,7 @@ fn main() {
         .warnings(true)
         .extra_warnings(true)
         .flag_if_supported("-Wno-unused-parameter")
+        .flag_if_supported("-Wno-scalar-storage-order")
         .flag("-pthread")
         .cargo_metadata(false);
     let objects = build.compile_intermediates();

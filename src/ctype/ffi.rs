@@ -103,7 +103,7 @@ impl FfiAggregate {
                         elements.push(match class {
                         Class::Integer => &raw mut raw::ffi_type_uint64,
                         Class::Sse => &raw mut raw::ffi_type_double,
-                        Class::NoClass => padding8(),
+                        Class::Empty => padding8(),
                         Class::X87 | Class::X87Up | Class::Memory => {
                             // Only a lone long double member gets here; as an
                             // argument it goes to memory, as a result it would
@@ -127,7 +127,7 @@ impl FfiAggregate {
         let description = ffi_type {
             size,
             alignment: align,
-            type_: raw::FFI_TYPE_STRUCT as u16,
+            type_: raw::FFI_TYPE_STRUCT,
             elements: elements.as_mut_ptr(),
         };
         Ok(FfiAggregate {
@@ -163,7 +163,7 @@ static NO_ELEMENTS: StaticElements = StaticElements(std::cell::UnsafeCell::new([
 static MEMORY_MARKER: StaticType = StaticType(std::cell::UnsafeCell::new(ffi_type {
     size: 33,
     alignment: 1,
-    type_: raw::FFI_TYPE_STRUCT as u16,
+    type_: raw::FFI_TYPE_STRUCT,
     elements: NO_ELEMENTS.0.get().cast(),
 }));
 
@@ -171,7 +171,7 @@ static MEMORY_MARKER: StaticType = StaticType(std::cell::UnsafeCell::new(ffi_typ
 static PADDING8: StaticType = StaticType(std::cell::UnsafeCell::new(ffi_type {
     size: 8,
     alignment: 8,
-    type_: raw::FFI_TYPE_STRUCT as u16,
+    type_: raw::FFI_TYPE_STRUCT,
     elements: NO_ELEMENTS.0.get().cast(),
 }));
 
@@ -191,7 +191,7 @@ pub(crate) mod sysv {
     /// The class of one eightbyte.
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     pub(crate) enum Class {
-        NoClass,
+        Empty,
         Integer,
         Sse,
         X87,
@@ -203,7 +203,7 @@ pub(crate) mod sysv {
         use Class::*;
         match (a, b) {
             _ if a == b => a,
-            (NoClass, x) | (x, NoClass) => x,
+            (Empty, x) | (x, Empty) => x,
             (Memory, _) | (_, Memory) => Memory,
             (Integer, _) | (_, Integer) => Integer,
             (X87 | X87Up, _) | (_, X87 | X87Up) => Memory,
@@ -217,7 +217,7 @@ pub(crate) mod sysv {
         if size > 16 {
             return None;
         }
-        let mut classes = vec![Class::NoClass; size.div_ceil(8)];
+        let mut classes = vec![Class::Empty; size.div_ceil(8)];
         if !classify(ty, 0, &mut classes) {
             return None;
         }

@@ -1,6 +1,8 @@
 //! Shared by the integration tests: the fixture library built from fixtures-c/.
 #![allow(dead_code)]
 
+pub mod oracle;
+
 use once_cell::sync::Lazy;
 use rctypes::{CDll, CType, Function, Value};
 
