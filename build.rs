@@ -47,6 +47,7 @@ fn main() {
         .extra_warnings(true)
         .flag_if_supported("-Wno-unused-parameter")
         .flag_if_supported("-Wno-scalar-storage-order")
+        .flag_if_supported("-Wno-psabi")
         .flag("-pthread")
         .cargo_metadata(false);
     let objects = build.compile_intermediates();

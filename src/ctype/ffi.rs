@@ -22,6 +22,13 @@ use libffi::raw::{self, ffi_type};
 use super::{CType, Kind};
 use crate::error::{Error, Result};
 
+/// The largest alignment a by-value argument may have. libffi places stack
+/// arguments relative to an area it aligns to 16 bytes, so an argument that
+/// needs more (a structure declared with `align(32)`) would land where the
+/// callee does not look. Results are unaffected: they are written through a
+/// hidden pointer to rctypes' own, correctly aligned buffer.
+const MAX_ARGUMENT_ALIGN: usize = 16;
+
 /// Whether a type is being passed in or returned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Role {
@@ -57,6 +64,12 @@ pub(crate) fn ffi_type_for(ty: &CType, role: Role, context: &str) -> Result<*mut
                 if let Some(reason) = &agg.unreturnable {
                     return Err(unsupported(reason));
                 }
+            } else if ty.align() > MAX_ARGUMENT_ALIGN {
+                return Err(unsupported(&format!(
+                    "an argument aligned to {} bytes must sit on a stack aligned to {0}, and \
+                     libffi aligns the argument area to {MAX_ARGUMENT_ALIGN} only; pass a pointer instead",
+                    ty.align()
+                )));
             }
             Ok(agg.ty_ptr())
         }
