@@ -2,7 +2,7 @@
 //! included), its elements.
 
 use super::CData;
-use super::codec::{self, WideUnit};
+use super::codec;
 use crate::ctype::record::{ByteOrder, Member};
 use crate::ctype::{CType, Kind, Scalar};
 use crate::error::{ConvError, Error, Result};
@@ -366,8 +366,8 @@ impl CData {
                     self.store_chars(ty, offset, bytes, *len, v)
                 }
                 Value::Str(text) if elem.scalar() == Some(Scalar::WChar) => {
-                    let units: Vec<WideUnit> = codec::c_wide(text).map_err(|r| wrong(&r))?.into();
-                    let units = &units[..units.len() - 1]; // without the NUL
+                    let with_nul = codec::c_wide(text).map_err(|r| wrong(&r))?;
+                    let units = &with_nul[..with_nul.len() - 1];
                     if units.len() > *len {
                         return Err(wrong(&format!(
                             "{} characters do not fit in {len}",

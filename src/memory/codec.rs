@@ -7,6 +7,7 @@
 
 use std::ffi::{CStr, c_char};
 use std::ptr;
+use std::rc::Rc;
 
 use crate::ctype::scalar::{LONG_DOUBLE, LongDoubleFormat};
 use crate::ctype::{CType, Kind, Scalar};
@@ -24,15 +25,19 @@ pub(crate) type WideUnit = u16;
 
 /// What a stored pointer points into, which must stay alive as long as the
 /// pointer is in use (ctypes' `_objects`).
+///
+/// Cloning shares what is kept, never copies it: a clone travels with a copy
+/// of the pointer (a structure copied into another), and both copies point
+/// at the same buffer.
 #[derive(Clone, Default)]
 pub(crate) enum Keep {
     /// Nothing: the value is plain data, or the pointer is the caller's business.
     #[default]
     None,
     /// A NUL-terminated byte string made from a `Bytes` or `Str` value.
-    Bytes(Box<[u8]>),
+    Bytes(Rc<[u8]>),
     /// A NUL-terminated wide string made from a `Str` value.
-    Wide(Box<[WideUnit]>),
+    Wide(Rc<[WideUnit]>),
     /// An instance whose address was stored; held only so that it outlives
     /// the pointer.
     Data(#[allow(dead_code)] CData),
@@ -218,19 +223,17 @@ fn float_of(v: &Value) -> Option<f64> {
     }
 }
 
-/// A NUL-terminated copy of a byte string, refusing interior NULs.
-pub(crate) fn c_bytes(bytes: &[u8]) -> Result<Box<[u8]>, String> {
+/// A NUL-terminated copy of a byte string, refusing interior NULs (one
+/// allocation: the iterator's length is known).
+pub(crate) fn c_bytes(bytes: &[u8]) -> Result<Rc<[u8]>, String> {
     if let Some(pos) = bytes.iter().position(|&b| b == 0) {
         return Err(format!("interior NUL byte at position {pos}"));
     }
-    let mut buf = Vec::with_capacity(bytes.len() + 1);
-    buf.extend_from_slice(bytes);
-    buf.push(0);
-    Ok(buf.into_boxed_slice())
+    Ok(bytes.iter().copied().chain(std::iter::once(0)).collect())
 }
 
 /// A NUL-terminated `wchar_t` copy of a string, refusing interior NULs.
-pub(crate) fn c_wide(text: &str) -> Result<Box<[WideUnit]>, String> {
+pub(crate) fn c_wide(text: &str) -> Result<Rc<[WideUnit]>, String> {
     if let Some(pos) = text.chars().position(|c| c == '\0') {
         return Err(format!("interior NUL character at position {pos}"));
     }
@@ -239,7 +242,7 @@ pub(crate) fn c_wide(text: &str) -> Result<Box<[WideUnit]>, String> {
     #[cfg(windows)]
     let mut units: Vec<WideUnit> = text.encode_utf16().collect();
     units.push(0);
-    Ok(units.into_boxed_slice())
+    Ok(units.into())
 }
 
 /// The address a value stands for as a `char *`, `wchar_t *` or `void *`,
