@@ -214,6 +214,11 @@ fn instance_conversion_errors() {
     assert!(CData::try_new(&CType::void()).is_err());
     let huge = CType::c_double().array(usize::MAX / 4);
     assert!(CData::try_new(&huge).is_err());
+    // describable, but more than the machine has: an error, not an abort
+    let too_big = CType::c_char().array(1usize << 46);
+    assert_eq!(rctypes::sizeof(&too_big), 1 << 46);
+    let err = CData::try_new(&too_big).unwrap_err();
+    assert!(err.to_string().contains("out of memory"), "{err}");
     assert_eq!(rctypes::sizeof(&huge), usize::MAX);
     assert!(Value::from("x").as_i64().is_err());
     assert!(Value::Bytes(vec![0xff]).as_str().is_err());

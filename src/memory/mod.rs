@@ -100,9 +100,13 @@ impl Memory {
             })?;
         // SAFETY: `layout` has a non-zero size.
         let p = unsafe { alloc::alloc_zeroed(layout) };
-        let Some(base) = NonNull::new(p) else {
-            alloc::handle_alloc_error(layout);
-        };
+        // An instance's size comes from the user's type, so running out of
+        // memory is an error to report, not a reason to abort the process.
+        let base = NonNull::new(p).ok_or_else(|| Error::Unsupported {
+            operation: "allocating an instance".into(),
+            type_name: format!("{size} bytes aligned to {align}"),
+            reason: "out of memory".into(),
+        })?;
         Ok(Memory {
             base,
             len: size,
@@ -120,7 +124,8 @@ impl CData {
     ///
     /// # Panics
     /// When `ty` cannot be instantiated: `void`, an incomplete structure, or an
-    /// array too large for memory. [`CData::try_new`] reports these as errors.
+    /// array too large for memory (as `Vec` panics on a capacity overflow).
+    /// [`CData::try_new`] reports these as errors.
     pub fn new(ty: &CType) -> CData {
         match CData::try_new(ty) {
             Ok(d) => d,
@@ -129,7 +134,8 @@ impl CData {
     }
 
     /// A zero-initialised instance of `ty`, or an error when `ty` has no
-    /// size (`void`, an incomplete structure) or is too large.
+    /// size (`void`, an incomplete structure), is too large to describe, or
+    /// cannot be allocated.
     ///
     /// # Errors
     /// [`Error::Unsupported`] or [`Error::Definition`] as above.
