@@ -44,6 +44,7 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 mod call;
+mod callback;
 mod ctype;
 mod error;
 mod findlib;
@@ -54,6 +55,7 @@ mod value;
 
 pub use call::errno::{get_errno, set_errno};
 pub use call::{ErrCheck, Function};
+pub use callback::{Callback, CallbackFn};
 pub use ctype::{BitField, CType, Field, RecordBuilder, alignment, sizeof};
 pub use error::{Error, Result};
 pub use library::{CDll, OpenOptions, find_library};

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::callback::Callback;
 use crate::error::{Error, Result};
 use crate::memory::CData;
 
@@ -44,6 +45,10 @@ pub enum Value {
     Pointer(usize),
     /// A C instance: structures, unions, arrays, pointers and scalar instances.
     Data(CData),
+    /// A [`Callback`]: passed as the address of its code where a function
+    /// pointer of the same prototype (or `c_void_p`) is declared, and kept
+    /// alive for the call (or, stored in a field, as long as the structure).
+    Callback(Callback),
     /// `byref(obj)` or `byref_at(obj, offset)`: the address of an instance,
     /// for a pointer parameter. The instance stays alive while this value does.
     ByRef {
@@ -122,6 +127,7 @@ impl Value {
             ),
             Value::Pointer(p) => format!("pointer {p:#x}"),
             Value::Data(d) => format!("{} instance", d.ctype()),
+            Value::Callback(cb) => format!("callback {}", cb.prototype()),
             Value::ByRef { target, offset } => {
                 if *offset == 0 {
                     format!("byref({} instance)", target.ctype())
@@ -261,6 +267,7 @@ impl Value {
             Value::Null => Ok(0),
             Value::Data(d) => Ok(d.pointer_value().unwrap_or_else(|| d.address())),
             Value::ByRef { target, offset } => Ok(target.address() + offset),
+            Value::Callback(cb) => Ok(cb.address()),
             _ => Err(self.wrong("an address")),
         }
     }
@@ -300,13 +307,15 @@ impl fmt::Debug for Value {
             Value::Str(s) => write!(f, "Str({s:?})"),
             Value::Pointer(p) => write!(f, "Pointer({p:#x})"),
             Value::Data(d) => write!(f, "Data({d:?})"),
+            Value::Callback(cb) => write!(f, "{cb:?}"),
             Value::ByRef { target, offset } => write!(f, "ByRef({target:?}, {offset})"),
         }
     }
 }
 
 /// Values compare as data: numbers by value and kind, strings by content,
-/// instances and `byref`s by identity (the same memory and type).
+/// instances, callbacks and `byref`s by identity (the same memory and type,
+/// the same code).
 impl PartialEq for Value {
     fn eq(&self, other: &Value) -> bool {
         match (self, other) {
@@ -319,6 +328,7 @@ impl PartialEq for Value {
             (Value::Str(a), Value::Str(b)) => a == b,
             (Value::Pointer(a), Value::Pointer(b)) => a == b,
             (Value::Data(a), Value::Data(b)) => a.same_instance(b),
+            (Value::Callback(a), Value::Callback(b)) => a == b,
             (
                 Value::ByRef {
                     target: a,
@@ -410,6 +420,16 @@ impl From<CData> for Value {
 impl From<&CData> for Value {
     fn from(v: &CData) -> Value {
         Value::Data(v.clone())
+    }
+}
+impl From<Callback> for Value {
+    fn from(v: Callback) -> Value {
+        Value::Callback(v)
+    }
+}
+impl From<&Callback> for Value {
+    fn from(v: &Callback) -> Value {
+        Value::Callback(v.clone())
     }
 }
 /// `None` becomes [`Value::Null`].

@@ -123,6 +123,7 @@ pub(crate) fn default_type(v: &Value, promote: bool) -> Result<(CType, Cow<'_, V
         Value::Bytes(_) | Value::Str(_) => CType::c_char_p(),
         Value::Null | Value::Pointer(_) | Value::ByRef { .. } => CType::c_void_p(),
         Value::Void => return Err(unsupported("void is not a value that can be passed")),
+        Value::Callback(cb) => cb.prototype().clone(),
         Value::Data(d) => {
             let ty = d.ctype();
             match ty.kind() {

@@ -117,6 +117,21 @@ impl Plan {
         })
     }
 
+    /// libffi's call interface, for preparing a closure over it.
+    pub(crate) fn cif_ptr(&self) -> *mut ffi_cif {
+        self.cif.get()
+    }
+
+    /// The parameters and how each converts.
+    pub(crate) fn args(&self) -> &[(CType, ArgConv)] {
+        &self.args
+    }
+
+    /// How the result converts.
+    pub(crate) fn ret(&self) -> &RetConv {
+        &self.ret
+    }
+
     /// Converts `values`, calls `code`, and decodes the result.
     ///
     /// # Safety

@@ -9,6 +9,7 @@ use std::ffi::{CStr, c_char};
 use std::ptr;
 use std::rc::Rc;
 
+use crate::callback::Callback;
 use crate::ctype::scalar::{LONG_DOUBLE, LongDoubleFormat};
 use crate::ctype::{CType, Kind, Scalar};
 use crate::error::{ConvError, Error, Result};
@@ -41,6 +42,9 @@ pub(crate) enum Keep {
     /// An instance whose address was stored; held only so that it outlives
     /// the pointer.
     Data(#[allow(dead_code)] CData),
+    /// A callback whose code address was stored; held so that the code
+    /// outlives the function pointer.
+    Callback(#[allow(dead_code)] Callback),
 }
 
 impl Keep {
@@ -272,6 +276,9 @@ fn encode_pointer(s: Scalar, v: &Value) -> Option<Result<(usize, Keep), String>>
             (addr, Keep::Bytes(buf))
         })),
         Value::ByRef { target, offset } => keep_data(target, target.address() + offset),
+        Value::Callback(cb) if s == Scalar::VoidP => {
+            Some(Ok((cb.address(), Keep::Callback(cb.clone()))))
+        }
         Value::Data(d) => {
             let ty = d.ctype();
             let accepted = match s {
@@ -303,7 +310,9 @@ fn encode_pointer(s: Scalar, v: &Value) -> Option<Result<(usize, Keep), String>>
 /// * an instance of the same pointer type gives the address it holds;
 /// * an instance of `T`, or an array of `T`, gives its own address (ctypes
 ///   passes a `T` by reference where `POINTER(T)` is expected);
-/// * `byref(x)` gives `x`'s address, whatever `x`'s type.
+/// * `byref(x)` gives `x`'s address, whatever `x`'s type;
+/// * a [`Callback`] of exactly the prototype gives its code address (for
+///   function pointers).
 ///
 /// A raw address is refused: it has no type (cast() it first).
 pub(crate) fn pointer_target(
@@ -331,6 +340,20 @@ pub(crate) fn pointer_target(
     match v {
         Value::Null => Ok((0, Keep::None)),
         Value::ByRef { target: d, offset } => Ok((d.address() + offset, keep(d))),
+        Value::Callback(cb) if target.is_none() => {
+            if cb.prototype() != ty {
+                return Err(wrong(&format!(
+                    "a callback of prototype {} cannot stand for {ty}",
+                    cb.prototype()
+                )));
+            }
+            let kept = if want_keep {
+                Keep::Callback(cb.clone())
+            } else {
+                Keep::None
+            };
+            Ok((cb.address(), kept))
+        }
         Value::Data(d) if d.ctype() == ty => {
             let kept = if want_keep {
                 d.keep_at(d.offset).unwrap_or_default()

@@ -1,0 +1,478 @@
+//! Callbacks (ctypes' `CFUNCTYPE(...)(python_function)`): C-callable code
+//! that runs a Rust closure.
+//!
+//! A [`Callback`] owns a libffi closure whose code address C can call. The
+//! closure's call interface is the same prepared [`Plan`] that foreign calls
+//! use, so a prototype that cannot be called cannot be a callback either.
+//! When C calls, [`trampoline`] decodes each argument into a [`Value`], runs
+//! the Rust closure under `catch_unwind`, and encodes the result into the
+//! buffer libffi hands over (integers widened to a full `ffi_arg`).
+
+use std::ffi::c_void;
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use libffi::raw::{self, ffi_cif, ffi_closure};
+
+use crate::call::convert::ArgConv;
+use crate::call::errno;
+use crate::call::frame::Plan;
+use crate::call::result::RetConv;
+use crate::ctype::{CType, Kind};
+use crate::error::{Error, Result};
+use crate::memory::CData;
+use crate::memory::codec::{self, Keep};
+use crate::value::Value;
+
+/// The closure type a [`Callback`] runs: the decoded arguments in, the
+/// result (or an error) out.
+pub type CallbackFn = dyn Fn(&[Value]) -> Result<Value> + Send + Sync;
+
+/// Arguments up to this count are decoded into a stack array: no heap
+/// allocation for the argument list of common callbacks.
+const INLINE_ARGS: usize = 8;
+
+/// A Rust closure that C can call through a function pointer (ctypes'
+/// `CFUNCTYPE(restype, *argtypes)(function)`).
+///
+/// Pass `&callback` where an argtype (or a field) of the same
+/// [`CType::function`] prototype is declared; C receives the address of
+/// generated code that converts the arguments to [`Value`]s, runs the
+/// closure, and converts its result back.
+///
+/// ```
+/// # fn main() -> rctypes::Result<()> {
+/// use rctypes::{Callback, CDll, CType, Value};
+/// // int (*compar)(const void *, const void *), for libc's qsort
+/// let int_p = CType::c_int().pointer();
+/// let compar = CType::function(CType::c_int(), [int_p.clone(), int_p]);
+/// let cmp = Callback::new(&compar, |args: &[Value]| {
+///     // SAFETY: qsort passes pointers to two elements of the array.
+///     let (a, b) = unsafe { (args[0].clone().into_data()?.read(0)?, args[1].clone().into_data()?.read(0)?) };
+///     Ok(Value::from(a.as_i64()?.cmp(&b.as_i64()?) as i32))
+/// })?;
+/// let libc = CDll::this_process()?;
+/// let qsort = libc.function("qsort")?
+///     .argtypes([CType::c_void_p(), CType::c_size_t(), CType::c_size_t(), compar])
+///     .restype(CType::void());
+/// let arr = rctypes::CData::from_values(&CType::c_int().array(5), [5, 1, 4, 2, 3])?;
+/// // SAFETY: qsort's real signature; the array holds 5 ints of 4 bytes.
+/// unsafe { qsort.call(&[(&arr).into(), 5usize.into(), 4usize.into(), (&cmp).into()])? };
+/// assert_eq!(arr.to_bytes(), [1, 2, 3, 4, 5].map(i32::to_ne_bytes).concat());
+/// # Ok(()) }
+/// ```
+///
+/// # Lifetime
+///
+/// The generated code lives exactly as long as the `Callback` (and its
+/// clones, which share it): dropping the last one frees the code and the
+/// closure. C must not call the function pointer after that; a library that
+/// keeps the pointer (a registered handler) needs the `Callback` kept for as
+/// long as it may call, or [`Callback::forever`] for registrations that never
+/// end. Passing a callback as an argument keeps it alive for the call; storing
+/// it in a structure field keeps it alive as long as the structure.
+///
+/// # Errors and panics inside the closure
+///
+/// Neither ever unwinds into C. When the closure returns `Err`, panics, or
+/// returns a value that does not fit the restype, C receives a zeroed result
+/// (0, 0.0, NULL, or an all-zero structure), the error is recorded in the
+/// callback, and the call into C continues normally; read it with
+/// [`take_error`](Callback::take_error) after the foreign call returns
+/// ([`failures`](Callback::failures) counts them). This is ctypes' policy
+/// (it prints the exception and returns a zeroed result), minus the
+/// printing: the panic hook still reports a panic as usual. A panic is
+/// recorded as [`Error::Callback`] with the panic's message.
+///
+/// # Threads
+///
+/// `Callback` is `Send + Sync`, and C may call it from any thread, including
+/// threads C created, concurrently: the closure is `Send + Sync`, and the
+/// arguments it receives are made on the calling thread and dropped there.
+///
+/// # Safety contract with C
+///
+/// Handing the callback to C happens in an `unsafe` foreign call; part of
+/// that call's contract is that C calls the pointer with arguments matching
+/// the prototype (a `c_char_p` argument is read as a NUL-terminated string, a
+/// structure argument is copied from where C put it).
+#[derive(Clone)]
+pub struct Callback {
+    inner: Arc<CallbackInner>,
+}
+
+/// Owns the libffi closure and what its code uses.
+struct CallbackInner {
+    /// The writable side of the closure allocation, from `ffi_closure_alloc`;
+    /// freed in `Drop`, before `shared` (field order).
+    closure: *mut ffi_closure,
+    /// The executable address C calls.
+    code: usize,
+    /// What the trampoline reads through its user-data pointer. Boxed so its
+    /// address, which the prepared closure holds, never moves.
+    shared: Box<Shared>,
+}
+
+/// What the trampoline needs at every call.
+struct Shared {
+    /// The `CFUNCTYPE` this callback implements.
+    prototype: CType,
+    /// Its restype, for converting results.
+    restype: CType,
+    /// The prepared call interface; the closure's cif points into it.
+    plan: Plan,
+    func: Box<CallbackFn>,
+    use_errno: AtomicBool,
+    /// The most recent failure not yet taken.
+    last_error: Mutex<Option<Error>>,
+    failures: AtomicU64,
+}
+
+// SAFETY: `closure` is only written by `ffi_prep_closure_loc` during
+// construction and freed in `Drop` (which has exclusive access); everything
+// else is immutable after construction, atomic, or behind a Mutex, and the
+// closure `func` is `Send + Sync`. The Plan is `Send + Sync` itself.
+unsafe impl Send for CallbackInner {}
+// SAFETY: as above: shared access only reads immutable data, atomics and a Mutex.
+unsafe impl Sync for CallbackInner {}
+
+impl Drop for CallbackInner {
+    fn drop(&mut self) {
+        // SAFETY: `closure` came from `ffi_closure_alloc` and is freed once,
+        // here; `shared` is still alive (it is dropped after this body).
+        unsafe { raw::ffi_closure_free(self.closure.cast()) };
+    }
+}
+
+impl Callback {
+    /// Makes `f` callable from C with the prototype `prototype` (a type made
+    /// by [`CType::function`]).
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] when `prototype` is not a function type or uses
+    /// a type that cannot cross the call (a `void` argument, an array
+    /// result), [`Error::Ffi`] when libffi refuses the signature or cannot
+    /// allocate a closure.
+    pub fn new(
+        prototype: &CType,
+        f: impl Fn(&[Value]) -> Result<Value> + Send + Sync + 'static,
+    ) -> Result<Callback> {
+        let Kind::Function(sig) = prototype.kind() else {
+            return Err(Error::Unsupported {
+                operation: "creating a callback".into(),
+                type_name: prototype.to_string(),
+                reason: "a callback needs a function type made by CType::function".into(),
+            });
+        };
+        let name = prototype.to_string();
+        let plan = Plan::new(&name, &sig.argtypes, None, &sig.restype)?;
+        let shared = Box::new(Shared {
+            prototype: prototype.clone(),
+            restype: sig.restype.clone(),
+            plan,
+            func: Box::new(f),
+            use_errno: AtomicBool::new(false),
+            last_error: Mutex::new(None),
+            failures: AtomicU64::new(0),
+        });
+        let mut code: *mut c_void = std::ptr::null_mut();
+        // SAFETY: asks libffi for a closure of the right size; `code`
+        // receives the executable address.
+        let closure = unsafe { raw::ffi_closure_alloc(size_of::<ffi_closure>(), &mut code) }
+            .cast::<ffi_closure>();
+        if closure.is_null() || code.is_null() {
+            return Err(Error::Ffi {
+                function: name,
+                message: "ffi_closure_alloc failed".into(),
+            });
+        }
+        let inner = CallbackInner {
+            closure,
+            code: code as usize,
+            shared,
+        };
+        let user_data = std::ptr::from_ref::<Shared>(&inner.shared).cast_mut();
+        // SAFETY: `closure`/`code` are a fresh allocation from
+        // ffi_closure_alloc; the cif and `user_data` live in `inner.shared`,
+        // which the closure never outlives (Drop frees the closure first).
+        let status = unsafe {
+            raw::ffi_prep_closure_loc(
+                closure,
+                inner.shared.plan.cif_ptr(),
+                Some(trampoline),
+                user_data.cast(),
+                code,
+            )
+        };
+        if status != raw::ffi_status_FFI_OK {
+            // `inner` is dropped here, freeing the closure.
+            return Err(Error::Ffi {
+                function: inner.shared.prototype.to_string(),
+                message: format!("ffi_prep_closure_loc failed with status {status}"),
+            });
+        }
+        Ok(Callback {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// ctypes' `use_errno=True` for a callback: while the closure runs, this
+    /// thread's private errno copy and C's `errno` are swapped, so the
+    /// closure reads what C left in `errno` with [`get_errno`](crate::get_errno)
+    /// and what it sets with [`set_errno`](crate::set_errno) is C's `errno`
+    /// when the callback returns. Applies to every clone.
+    pub fn use_errno(self, yes: bool) -> Callback {
+        self.inner.shared.use_errno.store(yes, Ordering::Relaxed);
+        self
+    }
+
+    /// The address of the C-callable code (what C receives).
+    pub fn address(&self) -> usize {
+        self.inner.code
+    }
+
+    /// The prototype this callback implements.
+    pub fn prototype(&self) -> &CType {
+        &self.inner.shared.prototype
+    }
+
+    /// Keeps the callback (its code and closure) alive until the process
+    /// ends, for registrations that are never undone (an `atexit` handler, a
+    /// signal handler, a logging hook a library keeps forever).
+    ///
+    /// The callback is recorded in a process-wide list, so it stays
+    /// reachable (memory checkers see it as in use, not as a leak).
+    pub fn forever(self) -> &'static Callback {
+        static FOREVER: Mutex<Vec<&'static Callback>> = Mutex::new(Vec::new());
+        let kept: &'static Callback = Box::leak(Box::new(self));
+        lock(&FOREVER).push(kept);
+        kept
+    }
+
+    /// The most recent failure (an `Err` returned by the closure, a panic, or
+    /// a result that did not fit the restype) not yet taken, and clears it.
+    pub fn take_error(&self) -> Option<Error> {
+        lock(&self.inner.shared.last_error).take()
+    }
+
+    /// How many calls have failed since the callback was created.
+    pub fn failures(&self) -> u64 {
+        self.inner.shared.failures.load(Ordering::Relaxed)
+    }
+}
+
+impl fmt::Debug for Callback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Callback({} at {:#x})",
+            self.inner.shared.prototype, self.inner.code
+        )
+    }
+}
+
+/// Two handles are equal when they share the same code.
+impl PartialEq for Callback {
+    fn eq(&self, other: &Callback) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The code every callback runs when C calls it.
+///
+/// # Safety
+/// Called by libffi only, with the cif prepared for this closure, a result
+/// buffer large enough for the restype (at least an `ffi_arg`), one argument
+/// pointer per parameter, and the `Shared` the closure was prepared with.
+unsafe extern "C" fn trampoline(
+    _cif: *mut ffi_cif,
+    ret: *mut c_void,
+    args: *mut *mut c_void,
+    user_data: *mut c_void,
+) {
+    // SAFETY: `user_data` is the `Shared` of a live CallbackInner (it frees
+    // the closure before `Shared` goes away).
+    let shared = unsafe { &*user_data.cast::<Shared>() };
+    let use_errno = shared.use_errno.load(Ordering::Relaxed);
+    let (real, private) = (errno::location(), errno::private());
+    if use_errno {
+        // SAFETY: both are this thread's errno pointers.
+        unsafe { errno::swap(real, private) };
+    }
+    // SAFETY: forwarded from libffi's contract above.
+    let outcome = catch_unwind(AssertUnwindSafe(|| unsafe { shared.run(ret, args) }));
+    if use_errno {
+        // SAFETY: as above.
+        unsafe { errno::swap(real, private) };
+    }
+    let error = match outcome {
+        Ok(Ok(())) => return,
+        Ok(Err(e)) => e,
+        Err(payload) => Error::Callback {
+            prototype: shared.prototype.to_string(),
+            message: format!("the closure panicked: {}", panic_message(&*payload)),
+        },
+    };
+    // SAFETY: the result buffer holds at least `result_size` bytes.
+    unsafe { std::ptr::write_bytes(ret.cast::<u8>(), 0, shared.result_size()) };
+    shared.failures.fetch_add(1, Ordering::Relaxed);
+    *lock(&shared.last_error) = Some(error);
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a non-string panic payload".to_owned()
+    }
+}
+
+impl Shared {
+    /// Bytes of the result buffer libffi provides: a full `ffi_arg` for
+    /// scalars, the size for aggregates.
+    fn result_size(&self) -> usize {
+        match self.plan.ret() {
+            RetConv::Void => 0,
+            RetConv::Aggregate(ty) => ty.size(),
+            RetConv::Scalar(s) => s.size().max(size_of::<raw::ffi_arg>()),
+            RetConv::Pointer(_) => size_of::<usize>(),
+        }
+    }
+
+    /// Decodes the arguments, runs the closure, encodes its result.
+    ///
+    /// # Safety
+    /// As [`trampoline`].
+    unsafe fn run(&self, ret: *mut c_void, args: *mut *mut c_void) -> Result<()> {
+        let params = self.plan.args();
+        let n = params.len();
+        let mut inline: [Value; INLINE_ARGS] = std::array::from_fn(|_| Value::Void);
+        let mut heap = Vec::new();
+        let values: &mut [Value] = if n <= INLINE_ARGS {
+            &mut inline[..n]
+        } else {
+            heap.resize(n, Value::Void);
+            &mut heap
+        };
+        for (i, ((ty, conv), slot)) in params.iter().zip(values.iter_mut()).enumerate() {
+            // SAFETY: libffi passes one valid pointer per parameter.
+            let p = unsafe { *args.add(i) }.cast::<u8>();
+            // SAFETY: `p` points at a value of parameter i's type.
+            *slot = unsafe { decode_arg(ty, *conv, p) }.map_err(|e| Error::Callback {
+                prototype: self.prototype.to_string(),
+                message: format!("argument {i}: {e}"),
+            })?;
+        }
+        let result = (self.func)(values)?;
+        // SAFETY: `ret` is libffi's result buffer for this restype.
+        unsafe { self.encode_result(&result, ret.cast()) }.map_err(|e| Error::Callback {
+            prototype: self.prototype.to_string(),
+            message: format!("the result: {e}"),
+        })
+    }
+
+    /// Writes the closure's result where libffi expects it.
+    ///
+    /// # Safety
+    /// `ret` must be writable for [`Shared::result_size`] bytes.
+    unsafe fn encode_result(&self, v: &Value, ret: *mut u8) -> Result<()> {
+        match self.plan.ret() {
+            RetConv::Void => Ok(()),
+            RetConv::Scalar(s) => {
+                let mut tmp = [0u8; 16];
+                // SAFETY: `tmp` has room for every fundamental type.
+                let keep = unsafe { codec::encode_scalar(*s, &self.restype, v, tmp.as_mut_ptr()) }?;
+                if matches!(keep, Keep::Bytes(_) | Keep::Wide(_)) {
+                    return Err(Error::Unsupported {
+                        operation: "returning a string from a callback".into(),
+                        type_name: self.restype.to_string(),
+                        reason: "nothing would own the string once the callback returns; \
+                                 return the address of memory that outlives the call"
+                            .into(),
+                    });
+                }
+                if s.is_integer() && s.size() < size_of::<raw::ffi_arg>() {
+                    // libffi expects a full register: sign- or zero-extend.
+                    let wide = widen(&tmp[..s.size()], s.is_signed()).to_ne_bytes();
+                    // SAFETY: the buffer holds a full ffi_arg for integer results.
+                    unsafe { std::ptr::copy_nonoverlapping(wide.as_ptr(), ret, wide.len()) };
+                } else {
+                    // SAFETY: the buffer holds the restype's size.
+                    unsafe { std::ptr::copy_nonoverlapping(tmp.as_ptr(), ret, s.size()) };
+                }
+                Ok(())
+            }
+            RetConv::Pointer(ty) => {
+                let (addr, _) = codec::pointer_target(ty, v, false)?;
+                let bytes = addr.to_ne_bytes();
+                // SAFETY: the buffer holds a pointer.
+                unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), ret, bytes.len()) };
+                Ok(())
+            }
+            RetConv::Aggregate(ty) => match v {
+                Value::Data(d) if d.ctype() == ty => {
+                    d.check_readable("returning")?;
+                    // SAFETY: the buffer holds `size` bytes; so does the instance.
+                    unsafe { std::ptr::copy_nonoverlapping(d.ptr(), ret, ty.size()) };
+                    Ok(())
+                }
+                _ => Err(crate::error::ConvError::new(
+                    ty.to_string(),
+                    v.describe(),
+                    "a structure or union result takes an instance of exactly its type",
+                )
+                .into()),
+            },
+        }
+    }
+}
+
+/// Sign- or zero-extends a narrow native-endian integer (1, 2 or 4 bytes)
+/// to 64 bits.
+fn widen(bytes: &[u8], signed: bool) -> u64 {
+    match (bytes, signed) {
+        (&[a], true) => i8::from_ne_bytes([a]) as u64,
+        (&[a], false) => u64::from(a),
+        (&[a, b], true) => i16::from_ne_bytes([a, b]) as u64,
+        (&[a, b], false) => u64::from(u16::from_ne_bytes([a, b])),
+        (&[a, b, c, d], true) => i32::from_ne_bytes([a, b, c, d]) as u64,
+        (&[a, b, c, d], false) => u64::from(u32::from_ne_bytes([a, b, c, d])),
+        _ => 0,
+    }
+}
+
+/// One argument C passed, as a Value.
+///
+/// # Safety
+/// `p` must point at a value of type `ty`; a `char *`/`wchar_t *` there must
+/// be NULL or a NUL-terminated string (the prototype is C's promise).
+unsafe fn decode_arg(ty: &CType, conv: ArgConv, p: *const u8) -> Result<Value> {
+    match conv {
+        // SAFETY: forwarded from the caller.
+        ArgConv::Scalar(s) => unsafe { codec::decode_scalar(s, p, true) },
+        ArgConv::Pointer | ArgConv::FnPtr => {
+            let mut addr = [0u8; size_of::<usize>()];
+            // SAFETY: a pointer-sized value is at `p`.
+            unsafe { std::ptr::copy_nonoverlapping(p, addr.as_mut_ptr(), addr.len()) };
+            // An array parameter is a pointer to its first element.
+            let pointer_type = match ty.kind() {
+                Kind::Array { elem, .. } => elem.pointer(),
+                _ => ty.clone(),
+            };
+            Ok(Value::Data(CData::from_bytes(&pointer_type, &addr)?))
+        }
+        ArgConv::Aggregate => {
+            // SAFETY: a structure of `size` bytes is at `p`.
+            let bytes = unsafe { std::slice::from_raw_parts(p, ty.size()) };
+            Ok(Value::Data(CData::from_bytes(ty, bytes)?))
+        }
+    }
+}
