@@ -225,3 +225,167 @@ impl Plan {
         unsafe { result.decode(&self.ret) }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::library::CDll;
+    use crate::memory::codec;
+
+    /// libffi writes a full register (`ffi_arg`, 8 bytes) for integer results
+    /// narrower than it, and 16 bytes at most for `long double`: guard bytes
+    /// around the result show where it writes, and that the narrow value is
+    /// decoded from the right bytes even when C leaves garbage in the upper
+    /// bits of the register.
+    #[test]
+    fn narrow_results_stay_inside_the_reserved_bytes() {
+        // SAFETY: the fixture library has no initialisers with requirements.
+        let lib = unsafe { CDll::open(env!("RCTYPES_FIXTURE_LIB")) }.unwrap();
+        let int = CType::c_int();
+        let cases: Vec<(&str, CType, CType, Value, Value)> = vec![
+            (
+                "i8_from_int",
+                int.clone(),
+                CType::c_int8(),
+                Value::Int(0x1ff),
+                Value::Int(-1),
+            ),
+            (
+                "u8_from_int",
+                int.clone(),
+                CType::c_uint8(),
+                Value::Int(-2),
+                Value::UInt(254),
+            ),
+            (
+                "i16_from_int",
+                int.clone(),
+                CType::c_int16(),
+                Value::Int(0x18000),
+                Value::Int(-32768),
+            ),
+            (
+                "u16_from_int",
+                int.clone(),
+                CType::c_uint16(),
+                Value::Int(-1),
+                Value::UInt(65535),
+            ),
+            (
+                "echo_i32",
+                CType::c_int32(),
+                CType::c_int32(),
+                Value::Int(-5),
+                Value::Int(-5),
+            ),
+            (
+                "echo_u32",
+                CType::c_uint32(),
+                CType::c_uint32(),
+                Value::UInt(u32::MAX.into()),
+                Value::UInt(u32::MAX.into()),
+            ),
+            (
+                "is_even",
+                int.clone(),
+                CType::c_bool(),
+                Value::Int(4),
+                Value::Bool(true),
+            ),
+            (
+                "next_char",
+                CType::c_char(),
+                CType::c_char(),
+                Value::Int(0x7e),
+                Value::Bytes(vec![0x7f]),
+            ),
+            (
+                "wide_upper",
+                CType::c_wchar(),
+                CType::c_wchar(),
+                Value::from('q'),
+                Value::from('Q'),
+            ),
+            (
+                "echo_i64",
+                CType::c_int64(),
+                CType::c_int64(),
+                Value::Int(i64::MIN),
+                Value::Int(i64::MIN),
+            ),
+            (
+                "add_f",
+                CType::c_float(),
+                CType::c_float(),
+                Value::Float(1.5),
+                Value::Float(3.0),
+            ),
+            (
+                "add_d",
+                CType::c_double(),
+                CType::c_double(),
+                Value::Float(1.25),
+                Value::Float(2.5),
+            ),
+            (
+                "add_ld",
+                CType::c_longdouble(),
+                CType::c_longdouble(),
+                Value::Float(0.5),
+                Value::Float(1.0),
+            ),
+        ];
+        const GUARD: u8 = 0xa5;
+        #[repr(C, align(16))]
+        struct Fenced([u8; 64]);
+        for (name, argty, restype, arg, want) in cases {
+            let two = matches!(name, "add_f" | "add_d" | "add_ld");
+            let argtypes = if two {
+                vec![argty.clone(), argty.clone()]
+            } else {
+                vec![argty.clone()]
+            };
+            let plan = Plan::new(name, &argtypes, None, &restype).unwrap();
+            let mut slots = [Slot::ZERO; 2];
+            let mut keeps = [Keep::None, Keep::None];
+            let mut avalues = [ptr::null_mut::<c_void>(); 2];
+            for (i, (slot, keep)) in slots
+                .iter_mut()
+                .zip(keeps.iter_mut())
+                .enumerate()
+                .take(argtypes.len())
+            {
+                avalues[i] = convert_arg(&argty, ArgConv::of(&argty), &arg, slot, keep).unwrap();
+            }
+            let code = lib.symbol_address(name).unwrap();
+            let mut buf = Fenced([GUARD; 64]);
+            let start = 16;
+            // SAFETY: the plan was prepared for this fixture's signature; the
+            // result pointer has 48 bytes after it, more than libffi writes.
+            unsafe {
+                invoke(
+                    plan.cif_ptr(),
+                    code,
+                    buf.0.as_mut_ptr().add(start).cast(),
+                    avalues.as_mut_ptr(),
+                    false,
+                )
+            };
+            let size = restype.size();
+            let reserved = if size < 8 { 8 } else { size };
+            assert!(
+                buf.0[..start].iter().all(|&b| b == GUARD),
+                "{name}: wrote before the result"
+            );
+            assert!(
+                buf.0[start + reserved..].iter().all(|&b| b == GUARD),
+                "{name}: wrote past {reserved} bytes: {:02x?}",
+                &buf.0[start..]
+            );
+            let s = restype.scalar().unwrap();
+            // SAFETY: libffi wrote a value of the restype at `start`.
+            let got = unsafe { codec::decode_scalar(s, buf.0.as_ptr().add(start), false) }.unwrap();
+            assert_eq!(got, want, "{name}");
+        }
+    }
+}
