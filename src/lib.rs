@@ -31,6 +31,10 @@
 //! reading instances rctypes owns, and every conversion are safe, and every
 //! mistake that can be caught before C runs is an [`Error`].
 //!
+//! The full contract — each `unsafe` operation's duties, the guarantees of
+//! safe code, thread safety, and what happens when a callback fails — is in
+//! the [`safety`] module.
+//!
 //! ## Differences from ctypes
 //!
 //! * Integers are range-checked: `c_uint` refuses `-1` and `c_int` refuses
@@ -41,7 +45,14 @@
 //!   (ctypes raises too, past `long`); pass a typed instance instead.
 
 #![deny(missing_docs, unsafe_op_in_unsafe_fn)]
-#![warn(clippy::undocumented_unsafe_blocks)]
+#![deny(clippy::undocumented_unsafe_blocks)]
+
+pub mod safety {
+    //! What is `unsafe` in rctypes and why, what safe code is guaranteed,
+    //! the thread-safety of each public type, and the callback policy
+    //! (the text of `docs/SAFETY.md`).
+    #![doc = include_str!("../docs/SAFETY.md")]
+}
 
 mod call;
 mod callback;
