@@ -131,3 +131,11 @@ long long run_threads(int (*f)(int), int nthreads, int iters) {
     }
     return started == nthreads ? total : -1;
 }
+
+/* Calls f(i, 1) for i < n and sums the results: the per-call cost of a
+ * callback, without the cost of entering C. */
+long long call_loop(binop_fn f, int n) {
+    long long total = 0;
+    for (int i = 0; i < n; i++) total += f(i, 1);
+    return total;
+}

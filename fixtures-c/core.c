@@ -157,3 +157,10 @@ int fail_with_errno(int e) {
 }
 int read_errno(void) { return errno; }
 int checked(int x) { return x < 0 ? -1 : x * 2; }
+
+/* ---- for the benchmarks ------------------------------------------------------ */
+/* Twelve mixed arguments, all in registers on x86_64 SysV (6 integer, 6 SSE). */
+double mixed12(int a, double b, long c, float d, short e, double f, long long g,
+               float h, unsigned char i, double j, int k, double l) {
+    return a + b + c + d + e + f + g + h + i + j + k + l;
+}

@@ -149,6 +149,16 @@ pub enum Error {
         message: String,
     },
 
+    /// A Rust signature given to [`Function::typed`](crate::Function::typed)
+    /// does not match the function's declaration (or it has none).
+    #[error("the typed signature of `{function}` does not match its declaration: {message}")]
+    Signature {
+        /// The function's name.
+        function: String,
+        /// The first difference, or why there is no fixed signature.
+        message: String,
+    },
+
     /// A callback's closure returned an error or panicked while C was calling it.
     #[error("callback `{prototype}` failed: {message}")]
     Callback {

@@ -65,6 +65,7 @@ mod memory;
 mod value;
 
 pub use call::errno::{get_errno, set_errno};
+pub use call::typed::{CRepr, CReturn, Signature, Typed};
 pub use call::{ErrCheck, Function};
 pub use callback::{Callback, CallbackFn};
 pub use ctype::{BitField, CType, Field, RecordBuilder, alignment, sizeof};

@@ -69,15 +69,7 @@ pub(crate) fn convert_arg(
         ArgConv::Aggregate => {
             let d = match v {
                 Value::Data(d) if d.ctype() == ty => d,
-                _ => {
-                    let reason = match v {
-                        Value::Data(_) => {
-                            "a structure or union parameter takes an instance of exactly its type"
-                        }
-                        _ => "wrong type",
-                    };
-                    return Err(ConvError::new(ty.to_string(), v.describe(), reason));
-                }
+                _ => return Err(codec::aggregate_mismatch(ty, v)),
             };
             let size = ty.size();
             d.check_readable("passing")

@@ -3,6 +3,7 @@
 
 use std::cell::UnsafeCell;
 use std::ffi::{c_uint, c_void};
+use std::mem::MaybeUninit;
 use std::ptr;
 
 use libffi::raw::{self, ffi_cif, ffi_type};
@@ -28,11 +29,15 @@ pub(crate) struct Plan {
     cif: UnsafeCell<ffi_cif>,
     /// The cif's `arg_types` array; it must outlive the cif (heap-allocated, so
     /// moving the Plan does not move it).
-    atypes: Box<[*mut ffi_type]>,
+    _atypes: Box<[*mut ffi_type]>,
     /// Declared argument types, with how each converts.
     args: Box<[(CType, ArgConv)]>,
     /// How the result buffer becomes a Value.
     ret: RetConv,
+    /// The register assignment, when every argument and the result fit in
+    /// registers: calls then skip libffi.
+    #[cfg(all(target_arch = "x86_64", not(windows)))]
+    regs: Option<super::regs::RegPlan>,
 }
 
 // SAFETY: after `ffi_prep_cif` the cif and the arrays it points to are never
@@ -109,17 +114,27 @@ impl Plan {
                 },
             });
         }
+        #[cfg(all(target_arch = "x86_64", not(windows)))]
+        let regs = super::regs::RegPlan::new(&args, &ret);
         Ok(Plan {
             cif: UnsafeCell::new(cif),
-            atypes,
+            _atypes: atypes,
             args: args.into_boxed_slice(),
             ret,
+            #[cfg(all(target_arch = "x86_64", not(windows)))]
+            regs,
         })
     }
 
     /// libffi's call interface, for preparing a closure over it.
     pub(crate) fn cif_ptr(&self) -> *mut ffi_cif {
         self.cif.get()
+    }
+
+    /// How many arguments the signature takes.
+    #[inline(always)]
+    pub(crate) fn arity(&self) -> usize {
+        self.args.len()
     }
 
     /// The parameters and how each converts.
@@ -132,11 +147,22 @@ impl Plan {
         &self.ret
     }
 
-    /// Converts `values`, calls `code`, and decodes the result.
+    /// Whether calls with this plan skip libffi (for tests and benchmarks).
+    #[cfg(test)]
+    pub(crate) fn uses_registers(&self) -> bool {
+        #[cfg(all(target_arch = "x86_64", not(windows)))]
+        return self.regs.is_some();
+        #[cfg(not(all(target_arch = "x86_64", not(windows))))]
+        return false;
+    }
+
+    /// Converts `values`, calls `code`, and decodes the result: through the
+    /// register plan when there is one, through libffi otherwise.
     ///
     /// # Safety
     /// `code` must be a function with this plan's signature, and calling it
     /// with these arguments must be sound.
+    #[inline(always)]
     pub(crate) unsafe fn call(
         &self,
         function: &str,
@@ -145,12 +171,15 @@ impl Plan {
         use_errno: bool,
     ) -> Result<Value> {
         debug_assert_eq!(values.len(), self.args.len());
-        debug_assert_eq!(self.atypes.len(), self.args.len());
+        #[cfg(all(target_arch = "x86_64", not(windows)))]
+        if let Some(regs) = &self.regs {
+            // SAFETY: forwarded from the caller.
+            return unsafe { regs.call(function, &self.args, code, values, use_errno) };
+        }
         let n = values.len();
         if n <= INLINE_ARGS {
-            let mut slots = [Slot::ZERO; INLINE_ARGS];
+            let mut slots = [MaybeUninit::<Slot>::uninit(); INLINE_ARGS];
             let mut avalues = [ptr::null_mut::<c_void>(); INLINE_ARGS];
-            let mut keeps: [Keep; INLINE_ARGS] = [const { Keep::None }; INLINE_ARGS];
             // SAFETY: forwarded from the caller; the arrays hold `n` entries.
             unsafe {
                 self.call_in(
@@ -160,51 +189,45 @@ impl Plan {
                     use_errno,
                     &mut slots[..n],
                     &mut avalues[..n],
-                    &mut keeps[..n],
                 )
             }
         } else {
-            let mut slots = vec![Slot::ZERO; n];
+            let mut slots = vec![MaybeUninit::<Slot>::uninit(); n];
             let mut avalues = vec![ptr::null_mut::<c_void>(); n];
-            let mut keeps: Vec<Keep> = (0..n).map(|_| Keep::None).collect();
             // SAFETY: forwarded from the caller; the vectors hold `n` entries.
-            unsafe {
-                self.call_in(
-                    function,
-                    code,
-                    values,
-                    use_errno,
-                    &mut slots,
-                    &mut avalues,
-                    &mut keeps,
-                )
-            }
+            unsafe { self.call_in(function, code, values, use_errno, &mut slots, &mut avalues) }
         }
     }
 
-    /// The call itself, over caller-provided frame storage.
+    /// The libffi call, over caller-provided frame storage.
     ///
     /// # Safety
-    /// As [`Plan::call`]; the three slices have `values.len()` entries.
-    #[allow(clippy::too_many_arguments)]
+    /// As [`Plan::call`]; the two slices have `values.len()` entries.
     unsafe fn call_in(
         &self,
         function: &str,
         code: usize,
         values: &[Value],
         use_errno: bool,
-        slots: &mut [Slot],
+        slots: &mut [MaybeUninit<Slot>],
         avalues: &mut [*mut c_void],
-        keeps: &mut [Keep],
     ) -> Result<Value> {
-        for (i, ((value, (ty, conv)), (slot, keep))) in values
+        // What converted arguments point into (strings rctypes copied) must
+        // outlive the call; nothing is allocated unless one does.
+        let mut keeps: Vec<Keep> = Vec::new();
+        for (i, ((value, (ty, conv)), (slot, avalue))) in values
             .iter()
             .zip(self.args.iter())
-            .zip(slots.iter_mut().zip(keeps.iter_mut()))
+            .zip(slots.iter_mut().zip(avalues.iter_mut()))
             .enumerate()
         {
-            avalues[i] = convert_arg(ty, *conv, value, slot, keep)
+            let slot = slot.write(Slot::ZERO);
+            let mut keep = Keep::None;
+            *avalue = convert_arg(ty, *conv, value, slot, &mut keep)
                 .map_err(|e| e.at_argument(function, i))?;
+            if keep.is_copy() {
+                keeps.push(keep);
+            }
         }
         let mut result = ResultBuf::new(&self.ret)?;
         // SAFETY: the cif was prepared for this signature; every avalues entry
@@ -221,6 +244,7 @@ impl Plan {
                 use_errno,
             )
         };
+        drop(keeps);
         // SAFETY: libffi wrote a value of the restype into the buffer.
         unsafe { result.decode(&self.ret) }
     }
@@ -387,5 +411,72 @@ mod tests {
             let got = unsafe { codec::decode_scalar(s, buf.0.as_ptr().add(start), false) }.unwrap();
             assert_eq!(got, want, "{name}");
         }
+    }
+
+    /// Which signatures the register call plan takes (everything else goes
+    /// through libffi; the test suite runs both ways).
+    #[test]
+    #[cfg(all(target_arch = "x86_64", not(windows)))]
+    fn the_register_plan_covers_register_only_signatures() {
+        if std::env::var("RCTYPES_CALL_PLAN").is_ok_and(|v| v == "off") {
+            return; // plans are disabled for this whole run
+        }
+        let s = |fields: &[CType]| {
+            fields
+                .iter()
+                .enumerate()
+                .fold(CType::structure("S"), |b, (i, t)| {
+                    b.field(format!("f{i}"), t.clone())
+                })
+                .build()
+                .unwrap()
+        };
+        let (i, d, ld) = (CType::c_int(), CType::c_double(), CType::c_longdouble());
+        let point = s(&[i.clone(), i.clone()]);
+        let dd = s(&[d.clone(), d.clone()]);
+        let big = s(&[d.clone(), d.clone(), d.clone()]);
+        let plan = |args: Vec<CType>, ret: &CType| {
+            Plan::new("f", &args, None, ret).unwrap().uses_registers()
+        };
+        assert!(plan(vec![i.clone(); 2], &i));
+        assert!(plan(vec![i.clone(); 6], &CType::void()));
+        assert!(plan(vec![d.clone(); 8], &d));
+        assert!(plan(
+            vec![i.clone(), d.clone(), CType::c_char_p(), i.pointer()],
+            &CType::c_void_p()
+        ));
+        assert!(
+            plan(vec![point.clone(), dd.clone()], &point),
+            "small structures in registers"
+        );
+        assert!(
+            plan(vec![i.clone(); 5], &big),
+            "a memory-class result takes rdi"
+        );
+        assert!(
+            !plan(vec![i.clone(); 7], &i),
+            "a seventh integer goes on the stack"
+        );
+        assert!(
+            !plan(vec![d.clone(); 9], &d),
+            "a ninth double goes on the stack"
+        );
+        assert!(
+            !plan(vec![i.clone(); 6], &big),
+            "no register left for the hidden pointer"
+        );
+        assert!(
+            !plan(vec![ld.clone()], &i),
+            "long double arguments go in memory"
+        );
+        assert!(!plan(vec![], &ld), "long double results come back in st(0)");
+        assert!(
+            !plan(vec![big.clone()], &i),
+            "large structures go in memory"
+        );
+        assert!(
+            !plan(vec![dd.clone(); 5], &i),
+            "ten SSE eightbytes do not fit"
+        );
     }
 }

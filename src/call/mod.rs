@@ -5,7 +5,10 @@ pub(crate) mod convert;
 pub(crate) mod errno;
 pub(crate) mod frame;
 pub(crate) mod invoke;
+#[cfg(all(target_arch = "x86_64", not(windows)))]
+pub(crate) mod regs;
 pub(crate) mod result;
+pub(crate) mod typed;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -62,7 +65,8 @@ struct FnInner {
     variadic: bool,
     use_errno: bool,
     errcheck: Option<Arc<ErrCheck>>,
-    /// The prepared signature for declared, non-variadic argtypes.
+    /// The prepared signature for declared, non-variadic argtypes (never
+    /// set for address 0).
     plan: OnceCell<Plan>,
     /// Prepared signatures for calls whose types depend on the values (no
     /// argtypes, or the variadic part), keyed by the full list of types.
@@ -220,15 +224,24 @@ impl Function {
     /// called (a `void` argument, an array restype, ...).
     pub fn prepare(&self) -> Result<()> {
         if let (Some(types), false) = (&self.inner.argtypes, self.inner.variadic) {
-            self.fixed_plan(types)?;
+            if self.inner.code != 0 {
+                self.fixed_plan(types)?;
+            }
         }
         Ok(())
     }
 
     fn fixed_plan(&self, types: &[CType]) -> Result<&Plan> {
         let f = &*self.inner;
-        f.plan
-            .get_or_try_init(|| Plan::new(&f.name, types, None, &f.restype))
+        f.plan.get_or_try_init(|| {
+            if f.code == 0 {
+                // never prepared, so every call takes the path that refuses it
+                return Err(Error::NullPointer {
+                    what: format!("calling `{}`", f.name),
+                });
+            }
+            Plan::new(&f.name, types, None, &f.restype)
+        })
     }
 
     /// Calls the function (ctypes `f(*args)`).
@@ -255,12 +268,38 @@ impl Function {
     /// that is not Unicode) and whatever the errcheck hook returns.
     pub unsafe fn call(&self, args: &[Value]) -> Result<Value> {
         let f = &*self.inner;
+        // The common case first: declared argtypes, already prepared (a plan
+        // exists only for a non-NULL address and a matching arity).
+        let result = match f.plan.get() {
+            Some(plan) if args.len() == plan.arity() => {
+                // SAFETY: the caller guarantees the declared signature is the
+                // function's real one.
+                unsafe { plan.call(&f.name, f.code, args, f.use_errno) }
+            }
+            // SAFETY: as above.
+            _ => unsafe { self.call_slow(args) },
+        };
+        match &f.errcheck {
+            None => result,
+            Some(hook) => hook(result?, args),
+        }
+    }
+
+    /// Everything but a prepared fixed-signature call: the first call
+    /// (which prepares), the refusals, and calls whose types come from the
+    /// values.
+    ///
+    /// # Safety
+    /// As [`Function::call`].
+    #[cold]
+    unsafe fn call_slow(&self, args: &[Value]) -> Result<Value> {
+        let f = &*self.inner;
         if f.code == 0 {
             return Err(Error::NullPointer {
                 what: format!("calling `{}`", f.name),
             });
         }
-        let result = match (&f.argtypes, f.variadic) {
+        match (&f.argtypes, f.variadic) {
             (Some(types), false) => {
                 if args.len() != types.len() {
                     return Err(Error::ArgumentCount {
@@ -271,16 +310,11 @@ impl Function {
                     });
                 }
                 let plan = self.fixed_plan(types)?;
-                // SAFETY: the caller guarantees the declared signature is the
-                // function's real one.
-                unsafe { plan.call(&f.name, f.code, args, f.use_errno) }?
+                // SAFETY: forwarded from the caller.
+                unsafe { plan.call(&f.name, f.code, args, f.use_errno) }
             }
-            // SAFETY: as above.
-            _ => unsafe { self.call_dynamic(args) }?,
-        };
-        match &f.errcheck {
-            Some(hook) => hook(result, args),
-            None => Ok(result),
+            // SAFETY: forwarded from the caller.
+            _ => unsafe { self.call_dynamic(args) },
         }
     }
 

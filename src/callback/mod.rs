@@ -401,7 +401,7 @@ impl Shared {
                 }
                 if s.is_integer() && s.size() < size_of::<raw::ffi_arg>() {
                     // libffi expects a full register: sign- or zero-extend.
-                    let wide = widen(&tmp[..s.size()], s.is_signed()).to_ne_bytes();
+                    let wide = codec::widen(&tmp[..s.size()], s.is_signed()).to_ne_bytes();
                     // SAFETY: the buffer holds a full ffi_arg for integer results.
                     unsafe { std::ptr::copy_nonoverlapping(wide.as_ptr(), ret, wide.len()) };
                 } else {
@@ -432,20 +432,6 @@ impl Shared {
                 .into()),
             },
         }
-    }
-}
-
-/// Sign- or zero-extends a narrow native-endian integer (1, 2 or 4 bytes)
-/// to 64 bits.
-fn widen(bytes: &[u8], signed: bool) -> u64 {
-    match (bytes, signed) {
-        (&[a], true) => i8::from_ne_bytes([a]) as u64,
-        (&[a], false) => u64::from(a),
-        (&[a, b], true) => i16::from_ne_bytes([a, b]) as u64,
-        (&[a, b], false) => u64::from(u16::from_ne_bytes([a, b])),
-        (&[a, b, c, d], true) => i32::from_ne_bytes([a, b, c, d]) as u64,
-        (&[a, b, c, d], false) => u64::from(u32::from_ne_bytes([a, b, c, d])),
-        _ => 0,
     }
 }
 

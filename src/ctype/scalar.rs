@@ -121,6 +121,21 @@ impl Scalar {
         )
     }
 
+    /// The fixed-width integer types (not `bool`, `char` or `wchar_t`).
+    pub(crate) const fn is_plain_int(self) -> bool {
+        matches!(
+            self,
+            Scalar::I8
+                | Scalar::U8
+                | Scalar::I16
+                | Scalar::U16
+                | Scalar::I32
+                | Scalar::U32
+                | Scalar::I64
+                | Scalar::U64
+        )
+    }
+
     pub(crate) const fn is_pointer(self) -> bool {
         matches!(self, Scalar::CharP | Scalar::WCharP | Scalar::VoidP)
     }

@@ -48,6 +48,13 @@ pub(crate) enum Keep {
 }
 
 impl Keep {
+    /// Whether this keeps a copy rctypes made for the value (a string): only
+    /// those must be held during a call, since the arguments themselves
+    /// outlive it.
+    pub(crate) fn is_copy(&self) -> bool {
+        matches!(self, Keep::Bytes(_) | Keep::Wide(_))
+    }
+
     /// The address of the kept buffer, when it is one rctypes made.
     pub(crate) fn buffer_address(&self) -> Option<usize> {
         match self {
@@ -216,6 +223,64 @@ pub(crate) unsafe fn encode_scalar(
         }
     }
     Ok(Keep::None)
+}
+
+/// The register image (sign- or zero-extended to 64 bits) of the commonest
+/// conversions: an integer in range for an integer type, a float for `float`
+/// or `double`. `None` means "take the general path": [`encode_scalar`]
+/// handles every other value, and reports the errors. The range rule is
+/// [`int_range`]'s, in 64-bit arithmetic.
+#[inline]
+pub(crate) fn scalar_word(s: Scalar, v: &Value) -> Option<u64> {
+    let bits = 8 * s.size() as u32;
+    match (s, v) {
+        (Scalar::F64, Value::Float(x)) => Some(x.to_bits()),
+        (Scalar::F32, Value::Float(x)) if !(x.is_finite() && (*x as f32).is_infinite()) => {
+            Some(u64::from((*x as f32).to_bits()))
+        }
+        (_, Value::Int(i)) if s.is_plain_int() => {
+            let fits = if s.is_signed() {
+                bits == 64 || (*i >> (bits - 1)) == 0 || (*i >> (bits - 1)) == -1
+            } else {
+                *i >= 0 && (bits == 64 || (*i as u64) >> bits == 0)
+            };
+            fits.then_some(*i as u64)
+        }
+        (_, Value::UInt(u)) if s.is_plain_int() => {
+            let fits = if s.is_signed() {
+                *u >> (bits - 1) == 0
+            } else {
+                bits == 64 || *u >> bits == 0
+            };
+            fits.then_some(*u)
+        }
+        _ => None,
+    }
+}
+
+/// Sign- or zero-extends a native-endian integer of 1, 2, 4 or 8 bytes to
+/// 64 bits, as a register holds it (libffi expects integer results of
+/// closures widened like this, and callees may rely on extended arguments).
+pub(crate) fn widen(bytes: &[u8], signed: bool) -> u64 {
+    match (bytes, signed) {
+        (&[a], true) => i8::from_ne_bytes([a]) as u64,
+        (&[a], false) => u64::from(a),
+        (&[a, b], true) => i16::from_ne_bytes([a, b]) as u64,
+        (&[a, b], false) => u64::from(u16::from_ne_bytes([a, b])),
+        (&[a, b, c, d], true) => i32::from_ne_bytes([a, b, c, d]) as u64,
+        (&[a, b, c, d], false) => u64::from(u32::from_ne_bytes([a, b, c, d])),
+        (&[a, b, c, d, e, f, g, h], _) => u64::from_ne_bytes([a, b, c, d, e, f, g, h]),
+        _ => 0,
+    }
+}
+
+/// The error for a structure or union parameter given something else.
+pub(crate) fn aggregate_mismatch(ty: &CType, v: &Value) -> ConvError {
+    let reason = match v {
+        Value::Data(_) => "a structure or union parameter takes an instance of exactly its type",
+        _ => "wrong type",
+    };
+    ConvError::new(ty.to_string(), v.describe(), reason)
 }
 
 fn float_of(v: &Value) -> Option<f64> {
