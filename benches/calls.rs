@@ -106,6 +106,8 @@ fn calls(c: &mut Criterion) {
         let f = declared(&lib, "noop", vec![], CType::void());
         // SAFETY (rctypes calls in this file): the declared signatures are the C ones.
         g.bench_function("rctypes", |b| b.iter(|| unsafe { f.call(&[]) }.unwrap()));
+        let typed = f.typed::<fn()>().unwrap();
+        g.bench_function("typed", |b| b.iter(|| unsafe { typed.call() }));
         g.finish();
     }
 
@@ -130,6 +132,10 @@ fn calls(c: &mut Criterion) {
         let f = declared(&lib, "add", vec![CType::c_int(); 2], CType::c_int());
         g.bench_function("rctypes", |b| {
             b.iter(|| unsafe { f.call(&[black_box(5).into(), black_box(3).into()]) }.unwrap())
+        });
+        let typed = f.typed::<fn(i32, i32) -> i32>().unwrap();
+        g.bench_function("typed", |b| {
+            b.iter(|| unsafe { typed.call(black_box(5), black_box(3)) })
         });
         g.finish();
     }
@@ -157,6 +163,10 @@ fn calls(c: &mut Criterion) {
         let f = declared(&lib, "add_d", vec![CType::c_double(); 2], CType::c_double());
         g.bench_function("rctypes", |b| {
             b.iter(|| unsafe { f.call(&[black_box(1.5).into(), black_box(2.0).into()]) }.unwrap())
+        });
+        let typed = f.typed::<fn(f64, f64) -> f64>().unwrap();
+        g.bench_function("typed", |b| {
+            b.iter(|| unsafe { typed.call(black_box(1.5), black_box(2.0)) })
         });
         g.finish();
     }
@@ -514,6 +524,10 @@ fn arrays(c: &mut Criterion) {
     g.bench_function("vec_copy", |b| b.iter(|| black_box(&values).to_vec()));
     g.bench_function("rctypes_from_values", |b| {
         b.iter(|| CData::from_values(&ty, black_box(&values).iter().copied()).unwrap())
+    });
+    let elem = CType::c_double();
+    g.bench_function("rctypes_from_slice", |b| {
+        b.iter(|| CData::from_slice(&elem, black_box(&values)).unwrap())
     });
     g.finish();
 }

@@ -647,3 +647,47 @@ fn bitfield_writes_are_checked_against_the_width() -> rctypes::Result<()> {
     assert_eq!(b.get("s")?, Value::Int(-8), "refused writes change nothing");
     Ok(())
 }
+
+#[test]
+fn arrays_from_rust_slices_and_value_lists() -> rctypes::Result<()> {
+    let values: Vec<f64> = (0..1000).map(|i| f64::from(i) * 0.25).collect();
+    let a = CData::from_slice(&CType::c_double(), &values)?;
+    let b = CData::from_values(&CType::c_double().array(1000), values.iter().copied())?;
+    assert_eq!(a.ctype(), b.ctype());
+    assert_eq!(a.to_bytes(), b.to_bytes());
+    assert_eq!(a.get_index(999)?, Value::Float(249.75));
+    let sum = func(
+        "sum_doubles",
+        [CType::c_double().pointer(), CType::c_size_t()],
+        CType::c_double(),
+    );
+    assert_eq!(
+        call(&sum, &[(&a).into(), 1000usize.into()])?,
+        Value::Float(values.iter().sum())
+    );
+    let ints = CData::from_slice(&CType::c_int16(), &[-1i16, 7, i16::MAX])?;
+    assert_eq!(ints.get_index(0)?, Value::Int(-1));
+    assert_eq!(ints.get_index(2)?, Value::Int(32767));
+    // the element types must agree, and value lists are still checked
+    for err in [
+        CData::from_slice(&CType::c_int(), &[1.0f64]).unwrap_err(),
+        CData::from_slice(&CType::c_uint(), &[1i32]).unwrap_err(),
+        CData::from_values(&CType::c_ubyte().array(2), [1, 256]).unwrap_err(),
+        CData::from_values(&CType::c_float().array(1), [1e300]).unwrap_err(),
+    ] {
+        assert!(matches!(err, Error::Conversion { .. }), "{err:?}");
+    }
+    let err = CData::from_values(&CType::c_int().array(2), [1, 2, 3]).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::IndexOutOfRange {
+                index: 2,
+                len: 2,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    Ok(())
+}

@@ -177,9 +177,6 @@ fn typed_functions_are_send_and_sync_and_keep_their_library() {
         })
         .collect();
     let total: i64 = threads.into_iter().map(|h| h.join().unwrap()).sum();
-    assert_eq!(
-        total,
-        4 * (0..10_000i64).sum::<i64>() + 10_000 * 6
-    );
+    assert_eq!(total, 4 * (0..10_000i64).sum::<i64>() + 10_000 * 6);
     assert_eq!(add.function().name(), "add");
 }

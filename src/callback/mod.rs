@@ -299,18 +299,19 @@ unsafe extern "C" fn trampoline(
     // SAFETY: `user_data` is the `Shared` of a live CallbackInner (it frees
     // the closure before `Shared` goes away).
     let shared = unsafe { &*user_data.cast::<Shared>() };
-    let use_errno = shared.use_errno.load(Ordering::Relaxed);
-    let (real, private) = (errno::location(), errno::private());
-    if use_errno {
+    let outcome = if shared.use_errno.load(Ordering::Relaxed) {
+        let (real, private) = (errno::location(), errno::private());
         // SAFETY: both are this thread's errno pointers.
         unsafe { errno::swap(real, private) };
-    }
-    // SAFETY: forwarded from libffi's contract above.
-    let outcome = catch_unwind(AssertUnwindSafe(|| unsafe { shared.run(ret, args) }));
-    if use_errno {
+        // SAFETY: forwarded from libffi's contract above.
+        let outcome = catch_unwind(AssertUnwindSafe(|| unsafe { shared.run(ret, args) }));
         // SAFETY: as above.
         unsafe { errno::swap(real, private) };
-    }
+        outcome
+    } else {
+        // SAFETY: forwarded from libffi's contract above.
+        catch_unwind(AssertUnwindSafe(|| unsafe { shared.run(ret, args) }))
+    };
     let error = match outcome {
         Ok(Ok(())) => return,
         Ok(Err(e)) => e,
@@ -353,25 +354,18 @@ impl Shared {
     /// As [`trampoline`].
     unsafe fn run(&self, ret: *mut c_void, args: *mut *mut c_void) -> Result<()> {
         let params = self.plan.args();
-        let n = params.len();
-        let mut inline: [Value; INLINE_ARGS] = std::array::from_fn(|_| Value::Void);
-        let mut heap = Vec::new();
-        let values: &mut [Value] = if n <= INLINE_ARGS {
-            &mut inline[..n]
-        } else {
-            heap.resize(n, Value::Void);
-            &mut heap
-        };
-        for (i, ((ty, conv), slot)) in params.iter().zip(values.iter_mut()).enumerate() {
+        let mut values = ArgList::new(params.len());
+        for (i, (ty, conv)) in params.iter().enumerate() {
             // SAFETY: libffi passes one valid pointer per parameter.
             let p = unsafe { *args.add(i) }.cast::<u8>();
             // SAFETY: `p` points at a value of parameter i's type.
-            *slot = unsafe { decode_arg(ty, *conv, p) }.map_err(|e| Error::Callback {
+            let v = unsafe { decode_arg(ty, *conv, p) }.map_err(|e| Error::Callback {
                 prototype: self.prototype.to_string(),
                 message: format!("argument {i}: {e}"),
             })?;
+            values.push(v);
         }
-        let result = (self.func)(values)?;
+        let result = (self.func)(values.as_slice())?;
         // SAFETY: `ret` is libffi's result buffer for this restype.
         unsafe { self.encode_result(&result, ret.cast()) }.map_err(|e| Error::Callback {
             prototype: self.prototype.to_string(),
@@ -387,6 +381,13 @@ impl Shared {
         match self.plan.ret() {
             RetConv::Void => Ok(()),
             RetConv::Scalar(s) => {
+                // the commonest results (an integer or a float in range) as
+                // the full register libffi reads
+                if let Some(word) = codec::scalar_word(*s, v) {
+                    // SAFETY: the buffer holds at least a full ffi_arg.
+                    unsafe { std::ptr::copy_nonoverlapping(word.to_ne_bytes().as_ptr(), ret, 8) };
+                    return Ok(());
+                }
                 let mut tmp = [0u8; 16];
                 // SAFETY: `tmp` has room for every fundamental type.
                 let keep = unsafe { codec::encode_scalar(*s, &self.restype, v, tmp.as_mut_ptr()) }?;
@@ -435,6 +436,57 @@ impl Shared {
     }
 }
 
+/// The decoded arguments of one call: on the stack up to [`INLINE_ARGS`],
+/// so a callback with few arguments allocates nothing for the list.
+struct ArgList {
+    inline: [std::mem::MaybeUninit<Value>; INLINE_ARGS],
+    /// Initialised entries of `inline`.
+    len: usize,
+    /// Used instead of `inline` past `INLINE_ARGS` arguments.
+    heap: Vec<Value>,
+}
+
+impl ArgList {
+    fn new(n: usize) -> ArgList {
+        ArgList {
+            inline: [const { std::mem::MaybeUninit::uninit() }; INLINE_ARGS],
+            len: 0,
+            heap: if n > INLINE_ARGS {
+                Vec::with_capacity(n)
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    fn push(&mut self, v: Value) {
+        if self.heap.capacity() > 0 {
+            self.heap.push(v);
+        } else if let Some(slot) = self.inline.get_mut(self.len) {
+            slot.write(v);
+            self.len += 1;
+        }
+    }
+
+    fn as_slice(&self) -> &[Value] {
+        if self.heap.capacity() > 0 {
+            &self.heap
+        } else {
+            // SAFETY: the first `len` entries are initialised.
+            unsafe { std::slice::from_raw_parts(self.inline.as_ptr().cast::<Value>(), self.len) }
+        }
+    }
+}
+
+impl Drop for ArgList {
+    fn drop(&mut self) {
+        for slot in &mut self.inline[..self.len] {
+            // SAFETY: the first `len` entries are initialised, and dropped once.
+            unsafe { slot.assume_init_drop() };
+        }
+    }
+}
+
 /// One argument C passed, as a Value.
 ///
 /// # Safety
@@ -443,7 +495,7 @@ impl Shared {
 unsafe fn decode_arg(ty: &CType, conv: ArgConv, p: *const u8) -> Result<Value> {
     match conv {
         // SAFETY: forwarded from the caller.
-        ArgConv::Scalar(s) => unsafe { codec::decode_scalar(s, p, true) },
+        ArgConv::Scalar(s) => unsafe { codec::decode_scalar_fast(s, p) },
         ArgConv::Pointer | ArgConv::FnPtr => {
             let mut addr = [0u8; size_of::<usize>()];
             // SAFETY: a pointer-sized value is at `p`.

@@ -98,6 +98,29 @@ pub(crate) struct Member {
     /// For a bitfield: its first bit from the record's start, its width, and
     /// the byte order of the record that declared it.
     pub(crate) bits: Option<(u64, u32, ByteOrder)>,
+    /// Set for a fundamental type stored whole in native byte order (not a
+    /// bitfield): such members are read and written directly.
+    pub(crate) plain: Option<Scalar>,
+}
+
+impl Member {
+    fn new(name: String, ty: CType, offset: usize, bits: Option<(u64, u32, ByteOrder)>) -> Member {
+        let plain = match ty.kind() {
+            Kind::Scalar {
+                scalar,
+                swapped: false,
+                ..
+            } if bits.is_none() => Some(*scalar),
+            _ => None,
+        };
+        Member {
+            name,
+            ty,
+            offset,
+            bits,
+            plain,
+        }
+    }
 }
 
 /// One declared field, before layout.
@@ -367,22 +390,22 @@ impl RecordBuilder {
                                     ),
                                 ));
                             }
-                            members.push(Member {
-                                name: m.name.clone(),
-                                ty: m.ty.clone(),
-                                offset: offset + m.offset,
-                                bits: m.bits.map(|(b, w, o)| (b + 8 * offset as u64, w, o)),
-                            });
+                            members.push(Member::new(
+                                m.name.clone(),
+                                m.ty.clone(),
+                                offset + m.offset,
+                                m.bits.map(|(b, w, o)| (b + 8 * offset as u64, w, o)),
+                            ));
                         }
                     }
                 }
             }
-            members.push(Member {
-                name: spec.name.clone(),
-                ty: ty.clone(),
+            members.push(Member::new(
+                spec.name.clone(),
+                ty.clone(),
                 offset,
-                bits: spec.bits.map(|w| (bitpos, w, order)),
-            });
+                spec.bits.map(|w| (bitpos, w, order)),
+            ));
             fields.push(Field {
                 name: spec.name.clone(),
                 ctype: ty,

@@ -3,6 +3,7 @@
 
 use super::CData;
 use super::codec;
+use crate::call::typed::CRepr;
 use crate::ctype::record::{ByteOrder, Member};
 use crate::ctype::{CType, Kind, Scalar};
 use crate::error::{ConvError, Error, Result};
@@ -51,19 +52,32 @@ impl CData {
     }
 
     /// The member called `name`, following anonymous members.
+    #[inline]
     fn member(&self, name: &str) -> Result<&Member> {
-        let body = self.ty.record_body().ok_or_else(|| Error::Unsupported {
+        match self.ty.record_body() {
+            Some(body) => match body.members.iter().find(|m| same_name(&m.name, name)) {
+                Some(m) => Ok(m),
+                None => Err(self.unknown_field(name)),
+            },
+            None => Err(self.not_a_record(name)),
+        }
+    }
+
+    #[cold]
+    fn unknown_field(&self, name: &str) -> Error {
+        Error::UnknownField {
+            type_name: self.ty.to_string(),
+            field: name.to_owned(),
+        }
+    }
+
+    #[cold]
+    fn not_a_record(&self, name: &str) -> Error {
+        Error::Unsupported {
             operation: format!("accessing field `{name}`"),
             type_name: self.ty.to_string(),
             reason: "only structures and unions have fields".into(),
-        })?;
-        body.members
-            .iter()
-            .find(|m| m.name == name)
-            .ok_or_else(|| Error::UnknownField {
-                type_name: self.ty.to_string(),
-                field: name.to_owned(),
-            })
+        }
     }
 
     /// A field's value (ctypes `obj.name`): scalars and bitfields as values,
@@ -77,6 +91,13 @@ impl CData {
     pub fn get(&self, name: &str) -> Result<Value> {
         self.check_readable("reading a field")?;
         let m = self.member(name)?;
+        if let Some(s) = m.plain {
+            let at = self.at_offset(self.offset + m.offset);
+            // SAFETY: the member lies inside the instance, which is readable.
+            if let Some(v) = unsafe { codec::decode_number(s, at) } {
+                return Ok(v);
+            }
+        }
         match m.bits {
             Some((bit, width, order)) => {
                 Ok(self.load_bits(&m.ty, 8 * self.offset as u64 + bit, width, order))
@@ -96,6 +117,15 @@ impl CData {
         self.check_readable("setting a field")?;
         let m = self.member(name)?;
         let value = value.into();
+        if let Some(s) = m.plain {
+            if let Some(word) = codec::scalar_word(s, &value) {
+                let offset = self.offset + m.offset;
+                // SAFETY: the member lies inside the instance, which is writable.
+                unsafe { codec::store_word(s, word, self.at_offset(offset)) };
+                self.clear_keep(offset);
+                return Ok(());
+            }
+        }
         match m.bits {
             Some((bit, width, order)) => self.store_bits(
                 &m.ty,
@@ -229,9 +259,30 @@ impl CData {
     ) -> Result<CData> {
         let d = CData::try_new(ty)?;
         match ty.kind() {
-            Kind::Array { .. } => {
+            Kind::Array { elem, len, .. } => {
+                let plain = match elem.kind() {
+                    Kind::Scalar {
+                        scalar,
+                        swapped: false,
+                        ..
+                    } => Some(*scalar),
+                    _ => None,
+                };
+                let step = elem.size();
                 for (i, v) in values.into_iter().enumerate() {
-                    d.set_index(i, v)?;
+                    let v = v.into();
+                    // numbers for a numeric array are written directly; the
+                    // rest (and every refusal) goes through set_index
+                    match plain
+                        .filter(|_| i < *len)
+                        .and_then(|s| codec::scalar_word(s, &v).map(|word| (s, word)))
+                    {
+                        Some((s, word)) => {
+                            // SAFETY: element `i < len` lies inside the fresh array.
+                            unsafe { codec::store_word(s, word, d.ptr().add(i * step)) }
+                        }
+                        None => d.set_index(i, v)?,
+                    }
                 }
             }
             Kind::Record(_) => {
@@ -258,6 +309,48 @@ impl CData {
                 });
             }
         }
+        Ok(d)
+    }
+
+    /// An array of `values.len()` elements of type `elem`, copied from a Rust
+    /// slice in one go (`(c_double * n)(*values)` without converting each
+    /// value). `T` must be passed exactly like `elem` (see [`CRepr`]): `f64`
+    /// for `c_double`, `i32` for `c_int`, and so on.
+    ///
+    /// ```
+    /// # fn main() -> rctypes::Result<()> {
+    /// use rctypes::{CData, CType};
+    /// let arr = CData::from_slice(&CType::c_double(), &[0.5, 1.5, 2.5])?;
+    /// assert_eq!(arr.len(), 3);
+    /// assert_eq!(arr.get_index(2)?.as_f64()?, 2.5);
+    /// assert!(CData::from_slice(&CType::c_int(), &[1.0f64]).is_err());
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Conversion`] when `T` is not passed like `elem` (a big-endian
+    /// element never is).
+    ///
+    /// [`CRepr`]: crate::CRepr
+    pub fn from_slice<T: CRepr>(elem: &CType, values: &[T]) -> Result<CData> {
+        if !T::matches(elem) || elem.is_swapped() || elem.size() != size_of::<T>() {
+            return Err(ConvError::new(
+                elem.to_string(),
+                format!("a slice of {}", T::rust_name()),
+                "the Rust element type is not passed like the C one",
+            )
+            .into());
+        }
+        let d = CData::try_new(&elem.array(values.len()))?;
+        // SAFETY: the fresh array holds `len * size_of::<T>()` bytes, and `T`
+        // is a plain value type (CRepr: integers, floats, bool, pointers).
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                values.as_ptr().cast::<u8>(),
+                d.ptr(),
+                std::mem::size_of_val(values),
+            )
+        };
         Ok(d)
     }
 
@@ -319,6 +412,10 @@ impl CData {
             // types are never pointers, so nothing is followed.
             return unsafe { codec::decode_scalar(s, tmp.as_ptr(), false) };
         }
+        // SAFETY: the scalar lies inside the memory (see `load`).
+        if let Some(v) = unsafe { codec::decode_number(s, at) } {
+            return Ok(v);
+        }
         let follow = match s {
             Scalar::CharP | Scalar::WCharP => {
                 let mut p = [0u8; size_of::<usize>()];
@@ -339,6 +436,21 @@ impl CData {
     pub(crate) fn store(&self, ty: &CType, offset: usize, v: &Value) -> Result<()> {
         let wrong =
             |reason: &str| Error::from(ConvError::new(ty.to_string(), v.describe(), reason));
+        // the commonest case first: a number in range, in native order
+        if let Kind::Scalar {
+            scalar,
+            swapped: false,
+            ..
+        } = ty.kind()
+        {
+            if let Some(word) = codec::scalar_word(*scalar, v) {
+                // SAFETY: the scalar lies inside the memory (views are made
+                // only for fields and elements that do).
+                unsafe { codec::store_word(*scalar, word, self.at_offset(offset)) };
+                self.clear_keep(offset);
+                return Ok(());
+            }
+        }
         match ty.kind() {
             Kind::Scalar {
                 scalar, swapped, ..
@@ -554,6 +666,12 @@ impl CData {
         unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.at_offset(first), n) };
         Ok(())
     }
+}
+
+/// Name equality without a library call: field names are short.
+#[inline(always)]
+fn same_name(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
 }
 
 /// Whether bitfields of a record in this byte order are numbered from the

@@ -535,6 +535,65 @@ pub(crate) unsafe fn decode_scalar(
     })
 }
 
+/// [`decode_scalar`] with strings followed, and the commonest types (the
+/// fixed-width integers, `float`, `double`) read directly.
+///
+/// # Safety
+/// As [`decode_scalar`] with `follow_strings`.
+#[inline(always)]
+pub(crate) unsafe fn decode_scalar_fast(s: Scalar, src: *const u8) -> Result<Value> {
+    // SAFETY: forwarded from the caller.
+    match unsafe { decode_number(s, src) } {
+        Some(v) => Ok(v),
+        // SAFETY: forwarded from the caller.
+        None => unsafe { decode_scalar(s, src, true) },
+    }
+}
+
+/// The commonest types read directly (the fixed-width integers, `float`,
+/// `double`, in native byte order); `None` for the others.
+///
+/// # Safety
+/// `src` must be readable for `s.size()` bytes (no alignment needed).
+#[inline(always)]
+pub(crate) unsafe fn decode_number(s: Scalar, src: *const u8) -> Option<Value> {
+    // SAFETY: the caller guarantees `src` is readable for `s.size()` bytes,
+    // and each arm reads exactly that many, unaligned.
+    unsafe {
+        Some(match s {
+            Scalar::I8 => Value::Int(i64::from(src.cast::<i8>().read())),
+            Scalar::U8 => Value::UInt(u64::from(src.read())),
+            Scalar::I16 => Value::Int(i64::from(src.cast::<i16>().read_unaligned())),
+            Scalar::U16 => Value::UInt(u64::from(src.cast::<u16>().read_unaligned())),
+            Scalar::I32 => Value::Int(i64::from(src.cast::<i32>().read_unaligned())),
+            Scalar::I64 => Value::Int(src.cast::<i64>().read_unaligned()),
+            Scalar::U32 => Value::UInt(u64::from(src.cast::<u32>().read_unaligned())),
+            Scalar::U64 => Value::UInt(src.cast::<u64>().read_unaligned()),
+            Scalar::F64 => Value::Float(src.cast::<f64>().read_unaligned()),
+            Scalar::F32 => Value::Float(f64::from(src.cast::<f32>().read_unaligned())),
+            _ => return None,
+        })
+    }
+}
+
+/// Writes the low `s.size()` bytes of a register image (from
+/// [`scalar_word`]) to `out`, in native byte order.
+///
+/// # Safety
+/// `out` must be writable for `s.size()` bytes (no alignment needed).
+#[inline(always)]
+pub(crate) unsafe fn store_word(s: Scalar, word: u64, out: *mut u8) {
+    let bytes = word.to_ne_bytes();
+    let size = s.size();
+    let from = if cfg!(target_endian = "big") {
+        8 - size
+    } else {
+        0
+    };
+    // SAFETY: the caller guarantees `size` writable bytes; `from + size <= 8`.
+    unsafe { ptr::copy_nonoverlapping(bytes.as_ptr().add(from), out, size) };
+}
+
 /// Reads a `wchar_t` string at `p`: up to the NUL, or exactly `len` units.
 ///
 /// # Safety

@@ -244,7 +244,12 @@ impl CData {
 
     /// Checks that the instance's memory is really there (foreign memory at
     /// address 0 is not).
+    #[inline]
     pub(crate) fn check_readable(&self, what: &str) -> Result<()> {
+        // Owned memory always holds every view made of it.
+        if self.mem.alloc.is_some() {
+            return Ok(());
+        }
         if self.mem.len < self.offset.saturating_add(self.ty.size()) {
             return Err(Error::NullPointer {
                 what: format!("{what} of a {} instance at address 0", self.ty),
@@ -273,11 +278,25 @@ impl CData {
 
     /// Records (or replaces) what the pointer stored at `offset` (from the
     /// memory's start) keeps alive.
+    #[inline]
     pub(crate) fn store_keep(&self, offset: usize, keep: Keep) {
         let mut kept = self.mem.keep.borrow_mut();
+        if kept.is_empty() && matches!(keep, Keep::None) {
+            return; // nothing kept, nothing to keep: plain data
+        }
         kept.retain(|(off, _)| *off != offset);
         if !matches!(keep, Keep::None) {
             kept.push((offset, keep));
+        }
+    }
+
+    /// Forgets what the pointer that was stored at `offset` kept alive (plain
+    /// data was written over it).
+    #[inline]
+    pub(crate) fn clear_keep(&self, offset: usize) {
+        let mut kept = self.mem.keep.borrow_mut();
+        if !kept.is_empty() {
+            kept.retain(|(off, _)| *off != offset);
         }
     }
 
