@@ -315,6 +315,27 @@ fn calls(c: &mut Criterion) {
                 unsafe { f.call(&args) }.unwrap()
             })
         });
+        let typed = f
+            .typed::<fn(i32, f64, i64, f32, i16, f64, i64, f32, u8, f64, i32, f64) -> f64>()
+            .unwrap();
+        g.bench_function("typed", |b| {
+            b.iter(|| unsafe {
+                typed.call(
+                    black_box(1),
+                    2.0,
+                    3,
+                    4.0,
+                    5,
+                    6.0,
+                    7,
+                    8.0,
+                    9,
+                    10.0,
+                    11,
+                    black_box(12.0),
+                )
+            })
+        });
         g.finish();
     }
 
@@ -477,6 +498,10 @@ fn callbacks(c: &mut Criterion) {
     .unwrap();
     g.bench_function("rctypes", |b| {
         b.iter(|| unsafe { call_loop.call(&[(&cb).into(), black_box(N).into()]) }.unwrap())
+    });
+    let typed = Callback::typed::<fn(i32, i32) -> i32>(&binop, |a: i32, b: i32| a * 2 + b).unwrap();
+    g.bench_function("typed", |b| {
+        b.iter(|| unsafe { call_loop.call(&[(&typed).into(), black_box(N).into()]) }.unwrap())
     });
     g.finish();
     // SAFETY: allocated above, no longer called.

@@ -14,17 +14,19 @@ import sys
 import timeit
 
 LIB = sys.argv[1]
-CRITERION = sys.argv[2] if len(sys.argv) > 2 else "target/criterion"
+RUNS_DIR = sys.argv[2] if len(sys.argv) > 2 else "target/compare"
+RUNS = int(sys.argv[3]) if len(sys.argv) > 3 else 1
 lib = ctypes.CDLL(LIB)
 
 
 def per_call(stmt, calls_per_stmt=1, repeat=5, target=0.2):
-    """Median ns per call over `repeat` runs of about `target` seconds."""
+    """ns per call: the median over RUNS runs of the median of `repeat`
+    timings of about `target` seconds each."""
     timer = timeit.Timer(stmt)
     n, _ = timer.autorange()
     n = max(1, int(n * target / 0.2))
-    runs = timer.repeat(repeat=repeat, number=n)
-    return statistics.median(runs) / n / calls_per_stmt * 1e9
+    medians = [statistics.median(timer.repeat(repeat=repeat, number=n)) for _ in range(RUNS)]
+    return statistics.median(medians) / n / calls_per_stmt * 1e9
 
 
 def declare(name, argtypes, restype):
@@ -82,12 +84,15 @@ py = {
     "array_1000_doubles": per_call(lambda: Doubles(*values)),
 }
 
-# criterion's medians from the same run
-rust = {}
-for path in glob.glob(os.path.join(CRITERION, "*", "*", "new", "estimates.json")):
+# criterion's medians from the same runs; the median across runs
+samples = {}
+for path in glob.glob(os.path.join(RUNS_DIR, "*", "*", "*", "new", "estimates.json")):
     group, name = path.split(os.sep)[-4:-2]
     with open(path) as fh:
-        rust.setdefault(group, {})[name] = json.load(fh)["median"]["point_estimate"]
+        samples.setdefault((group, name), []).append(json.load(fh)["median"]["point_estimate"])
+rust = {}
+for (group, name), values in samples.items():
+    rust.setdefault(group, {})[name] = statistics.median(values)
 
 ROWS = [
     # group, what, rctypes' entry, baseline entries, per-call divisor
@@ -132,11 +137,14 @@ for group, what, entry, per in ROWS:
     r = rust.get(group, {})
     get = lambda k: None if r.get(k) is None else r[k] / per
     direct = get("direct") if "direct" in r else get("native") if "native" in r else get("vec_copy")
-    libffi, mine, typed = get("libffi"), get(entry), get("typed")
+    libffi, mine = get("libffi"), get(entry)
+    typed = get("typed") if "typed" in r else get("rctypes_from_slice")
     ct = py[group]
     print(f"| {what} | {fmt(direct)} | {fmt(libffi)} | {fmt(mine)} | {fmt(typed)} | {fmt(ct)} "
           f"| {ratio(mine, libffi)} | {ratio(mine, direct)} | {ratio(typed, direct)} | {ratio(ct, mine)} |")
 print()
-print("ns per call, medians. direct: a typed extern \"C\" fn pointer (for fields: a #[repr(C)] "
-      "struct; for the array: Vec::to_vec). typed: Function::typed. Callback rows are per call "
-      "from C's loop.")
+print(f"ns per call; each figure is the median of {RUNS} runs (criterion's median per run; "
+      "for ctypes the median of 5 timings per run). direct: a typed extern \"C\" fn pointer "
+      "(for fields: a #[repr(C)] struct; for the array: Vec::to_vec). typed: Function::typed / "
+      "Callback::typed. The callback row is per call from C's loop. rctypes for the array row: "
+      "CData::from_values; CData::from_slice is listed as typed.")

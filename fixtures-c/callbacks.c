@@ -139,3 +139,10 @@ long long call_loop(binop_fn f, int n) {
     for (int i = 0; i < n; i++) total += f(i, 1);
     return total;
 }
+
+/* A callback returning a structure in memory (through the hidden pointer)
+ * while its arguments travel in registers. */
+long long build_lll(LLL (*f)(long long, long long, long long)) {
+    LLL out = f(1, 2, 3);
+    return out.a + 10 * out.b + 100 * out.c;
+}

@@ -62,10 +62,11 @@ mod findlib;
 mod layout;
 mod library;
 mod memory;
+mod small;
 mod value;
 
 pub use call::errno::{get_errno, set_errno};
-pub use call::typed::{CRepr, CReturn, Signature, Typed};
+pub use call::typed::{CRepr, CReturn, Signature, Typed, TypedCallback};
 pub use call::{ErrCheck, Function};
 pub use callback::{Callback, CallbackFn};
 pub use ctype::{BitField, CType, Field, RecordBuilder, alignment, sizeof};

@@ -243,6 +243,23 @@ fn structures_by_value_as_callback_arguments_and_results() -> rctypes::Result<()
     let r = call(&f, &[(&rotate).into(), 1.into(), 2.into(), 3.into()])?;
     assert_eq!(r, Value::Int(213));
 
+    // a structure result returned through the hidden pointer, arguments in registers
+    let proto = CType::function(
+        lll.clone(),
+        [
+            CType::c_longlong(),
+            CType::c_longlong(),
+            CType::c_longlong(),
+        ],
+    );
+    let l3 = lll.clone();
+    let reverse = Callback::new(&proto, move |a| {
+        CData::from_values(&l3, [a[2].clone(), a[1].clone(), a[0].clone()]).map(Value::from)
+    })?;
+    let f = func("build_lll", [proto], CType::c_longlong());
+    // out = (3, 2, 1): 3 + 20 + 100
+    assert_eq!(call(&f, &[(&reverse).into()])?, Value::Int(123));
+
     let odd = CType::structure("Odd")
         .field("a", CType::c_ubyte())
         .field("b", CType::c_ushort())
@@ -676,4 +693,137 @@ fn function_pointers_both_ways() -> rctypes::Result<()> {
 fn callback_is_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<Callback>();
+}
+
+#[test]
+fn typed_callbacks_take_and_return_plain_values() -> rctypes::Result<()> {
+    let apply = func(
+        "apply",
+        [binop(), CType::c_int(), CType::c_int()],
+        CType::c_int(),
+    );
+    let mul = Callback::typed::<fn(i32, i32) -> i32>(&binop(), |a: i32, b: i32| a * b)?;
+    assert_eq!(
+        call(&apply, &[(&mul).into(), 6.into(), 7.into()])?,
+        Value::Int(42)
+    );
+
+    let fty = CType::function(CType::c_double(), [CType::c_double()]);
+    let cube = Callback::typed::<fn(f64) -> f64>(&fty, |x: f64| x * x * x)?;
+    let integrate = func(
+        "integrate",
+        [fty, CType::c_double(), CType::c_double(), CType::c_int()],
+        CType::c_double(),
+    );
+    let r = call(
+        &integrate,
+        &[(&cube).into(), 0.0.into(), 2.0.into(), 1000.into()],
+    )?
+    .as_f64()?;
+    assert!((r - 4.0).abs() < 1e-5, "{r}");
+
+    // narrow results are widened for C as libffi expects
+    let p = CType::function(CType::c_int8(), [CType::c_int()]);
+    let neg = Callback::typed::<fn(i32) -> i8>(&p, |x: i32| -(x as i8))?;
+    let f = func("call_i8", [p, CType::c_int()], CType::c_int64());
+    assert_eq!(call(&f, &[(&neg).into(), 100.into()])?, Value::Int(-100));
+
+    // every width in, from C
+    let proto = CType::function(
+        CType::c_int64(),
+        [
+            CType::c_int8(),
+            CType::c_uint8(),
+            CType::c_int16(),
+            CType::c_uint16(),
+            CType::c_int32(),
+            CType::c_uint32(),
+            CType::c_int64(),
+            CType::c_uint64(),
+            CType::c_float(),
+            CType::c_double(),
+        ],
+    );
+    type Wide = fn(i8, u8, i16, u16, i32, u32, i64, u64, f32, f64) -> i64;
+    let seen = Arc::new(std::sync::Mutex::new(String::new()));
+    let store = Arc::clone(&seen);
+    let cb = Callback::typed::<Wide>(
+        &proto,
+        move |a: i8, b: u8, c: i16, d: u16, e: i32, f: u32, g: i64, h: u64, i: f32, j: f64| {
+            *store.lock().unwrap() = format!("{a} {b} {c} {d} {e} {f} {g} {h} {i} {j}");
+            77
+        },
+    )?;
+    let f = func("call_with_narrow", [proto], CType::c_int64());
+    assert_eq!(call(&f, &[(&cb).into()])?, Value::Int(77));
+    assert_eq!(
+        *seen.lock().unwrap(),
+        format!(
+            "-128 255 -32768 65535 {} {} {} {} 1.5 -2.25",
+            i32::MIN,
+            u32::MAX,
+            i64::MIN,
+            u64::MAX
+        )
+    );
+
+    // from C threads, concurrently
+    let calls = Arc::new(AtomicU64::new(0));
+    let counted = Arc::clone(&calls);
+    let cb = Callback::typed::<fn(i32) -> i32>(&int_to_int(), move |x: i32| {
+        counted.fetch_add(1, Ordering::Relaxed);
+        x % 1009
+    })?;
+    let run = func(
+        "run_threads",
+        [int_to_int(), CType::c_int(), CType::c_int()],
+        CType::c_longlong(),
+    );
+    let r = call(&run, &[(&cb).into(), 8.into(), 10_000.into()])?;
+    let want: i64 = (0..8i64)
+        .flat_map(|t| (0..10_000i64).map(move |i| (t * 1_000_000 + i) % 1009))
+        .sum();
+    assert_eq!(r, Value::Int(want));
+    assert_eq!(calls.load(Ordering::Relaxed), 80_000);
+    Ok(())
+}
+
+#[test]
+fn typed_callbacks_check_their_prototype_and_catch_panics() -> rctypes::Result<()> {
+    let err = Callback::typed::<fn(i32) -> i32>(&binop(), |x: i32| x).unwrap_err();
+    assert!(matches!(err, Error::Signature { .. }), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("2 argtypes are declared, the Rust signature has 1"),
+        "{err}"
+    );
+    let err = Callback::typed::<fn(i32, i32) -> f64>(&binop(), |_: i32, _: i32| 0.0).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("the restype is declared c_int, the Rust type is f64"),
+        "{err}"
+    );
+    assert!(Callback::typed::<fn() -> i32>(&CType::c_int(), || 0).is_err());
+
+    let apply = func(
+        "apply",
+        [binop(), CType::c_int(), CType::c_int()],
+        CType::c_int(),
+    );
+    let cb = Callback::typed::<fn(i32, i32) -> i32>(&binop(), |a: i32, b: i32| {
+        assert!(a >= 0, "negative input {a}");
+        a + b
+    })?;
+    assert_eq!(
+        call(&apply, &[(&cb).into(), 1.into(), 2.into()])?,
+        Value::Int(3)
+    );
+    assert_eq!(
+        call(&apply, &[(&cb).into(), (-1).into(), 2.into()])?,
+        Value::Int(0)
+    );
+    let err = cb.take_error().unwrap();
+    assert!(err.to_string().contains("negative input -1"), "{err}");
+    assert_eq!(cb.failures(), 1);
+    Ok(())
 }

@@ -14,7 +14,7 @@ use super::result::{ResultBuf, RetConv};
 use crate::ctype::CType;
 use crate::ctype::ffi::{Role, ffi_type_for};
 use crate::error::{Error, Result};
-use crate::memory::codec::Keep;
+use crate::memory::codec::{Keep, KeepList};
 use crate::value::Value;
 
 /// Arguments up to this count live on the stack during a call: no heap
@@ -131,6 +131,12 @@ impl Plan {
         self.cif.get()
     }
 
+    /// The register plan, when the signature has one.
+    #[cfg(all(target_arch = "x86_64", not(windows)))]
+    pub(crate) fn regs(&self) -> Option<&super::regs::RegPlan> {
+        self.regs.as_ref()
+    }
+
     /// How many arguments the signature takes.
     #[inline(always)]
     pub(crate) fn arity(&self) -> usize {
@@ -214,7 +220,7 @@ impl Plan {
     ) -> Result<Value> {
         // What converted arguments point into (strings rctypes copied) must
         // outlive the call; nothing is allocated unless one does.
-        let mut keeps: Vec<Keep> = Vec::new();
+        let mut keeps = KeepList::with_capacity(0);
         for (i, ((value, (ty, conv)), (slot, avalue))) in values
             .iter()
             .zip(self.args.iter())

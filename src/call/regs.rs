@@ -26,7 +26,7 @@ use crate::ctype::ffi::sysv::{Class, classify_aggregate};
 use crate::ctype::{CType, Scalar};
 use crate::error::{ConvError, Error, Result};
 use crate::memory::CData;
-use crate::memory::codec::{self, Keep};
+use crate::memory::codec::{self, KeepList};
 use crate::value::Value;
 
 const GPRS: usize = 6;
@@ -115,13 +115,16 @@ pub(crate) struct RegPlan {
 /// What the stub reads and writes. The layout is fixed: the assembly uses
 /// these offsets.
 #[repr(C)]
-struct Frame {
+pub(crate) struct Frame {
     /// rdi, rsi, rdx, rcx, r8, r9 (offsets 0..48), then the low 64 bits of
     /// xmm0..xmm7 (offsets 48..112): one array, indexed by [`Reg::index`].
-    args: [u64; GPRS + SSES],
+    pub(crate) args: [u64; GPRS + SSES],
     /// rax, rdx, xmm0, xmm1 after the call (offset 112).
-    ret: [u64; 4],
+    pub(crate) ret: [u64; 4],
 }
+
+/// The most arguments a register plan can have.
+pub(crate) const MAX_ARGS: usize = GPRS + SSES;
 
 /// Loads the argument registers from `frame`, calls `code`, stores the
 /// result registers into `frame`.
@@ -308,7 +311,7 @@ impl RegPlan {
         };
         // What converted arguments point into (strings rctypes copied) must
         // outlive the call; nothing is allocated unless one does.
-        let mut keeps: Vec<Keep> = Vec::new();
+        let mut keeps = KeepList::with_capacity(0);
         let n = self.args.len().min(values.len()).min(params.len());
         for i in 0..n {
             place(
@@ -370,6 +373,67 @@ impl RegPlan {
                 function: function.to_owned(),
                 message: "internal: a structure returned in memory took the register path".into(),
             }),
+        }
+    }
+
+    /// For a callee (a callback entered through a thunk): points
+    /// `avalues[i]` at argument `i` as it arrived in `frame`, libffi-style
+    /// (structures are reassembled in `scratch`), and returns where the
+    /// result must be written: the hidden pointer for a structure returned
+    /// in memory, `buf` otherwise.
+    pub(crate) fn callee_args(
+        &self,
+        frame: &mut Frame,
+        scratch: &mut [[u64; 2]; MAX_ARGS],
+        avalues: &mut [*mut std::ffi::c_void; MAX_ARGS],
+        buf: &mut [u64; 2],
+    ) -> *mut std::ffi::c_void {
+        for (i, plan) in self.args.iter().enumerate().take(MAX_ARGS) {
+            avalues[i] = match *plan {
+                // a scalar's bytes are the low bytes of its register slot
+                ArgPlan::Scalar(_, _, at) | ArgPlan::Pointer(at) => {
+                    (&raw mut frame.args[at]).cast()
+                }
+                ArgPlan::Aggregate { regs, .. } => {
+                    for (word, at) in scratch[i].iter_mut().zip(regs) {
+                        *word = at.map_or(0, |at| frame.args[at]);
+                    }
+                    scratch[i].as_mut_ptr().cast()
+                }
+            };
+        }
+        match self.ret {
+            RetPlan::Memory(_) => frame.args[0] as *mut std::ffi::c_void,
+            _ => buf.as_mut_ptr().cast(),
+        }
+    }
+
+    /// For a callee: moves the result the closure wrote (see
+    /// [`callee_args`](RegPlan::callee_args)) into the return registers.
+    pub(crate) fn callee_result(&self, frame: &mut Frame, buf: &[u64; 2]) {
+        frame.ret = [0; 4];
+        match &self.ret {
+            RetPlan::Void => {}
+            RetPlan::Scalar(Scalar::F32 | Scalar::F64) => frame.ret[2] = buf[0],
+            RetPlan::Int { .. } | RetPlan::Scalar(_) | RetPlan::Pointer(_) => frame.ret[0] = buf[0],
+            RetPlan::InRegs(_, classes) => {
+                let (mut int, mut sse) = (0, 2);
+                for (word, class) in buf.iter().zip(classes) {
+                    match class {
+                        Some(Class::Integer) => {
+                            frame.ret[int] = *word;
+                            int += 1;
+                        }
+                        Some(Class::Sse) => {
+                            frame.ret[sse] = *word;
+                            sse += 1;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            // the ABI returns the hidden pointer in rax
+            RetPlan::Memory(_) => frame.ret[0] = frame.args[0],
         }
     }
 
@@ -442,7 +506,7 @@ fn place(
     plan: &ArgPlan,
     ty: &CType,
     v: &Value,
-    keeps: &mut Vec<Keep>,
+    keeps: &mut KeepList,
 ) -> std::result::Result<(), ConvError> {
     match *plan {
         ArgPlan::Scalar(s, fast, at) => {
@@ -516,7 +580,7 @@ fn general_word(
     s: Scalar,
     ty: &CType,
     v: &Value,
-    keeps: &mut Vec<Keep>,
+    keeps: &mut KeepList,
 ) -> std::result::Result<u64, ConvError> {
     let mut tmp = [0u8; 16];
     // SAFETY: `tmp` has room for every fundamental type.

@@ -3,6 +3,7 @@
 //! directly through a typed `extern "C"` function pointer — no `Value`s, no
 //! conversion, no libffi.
 
+use std::ffi::c_void;
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -25,6 +26,10 @@ pub trait CRepr: Copy + sealed::Sealed {
     /// The Rust type's name, for messages.
     #[doc(hidden)]
     fn rust_name() -> &'static str;
+    /// The value as a full register (integers sign- or zero-extended, floats
+    /// in the low bits), as libffi expects a closure's result.
+    #[doc(hidden)]
+    fn to_word(self) -> u64;
 }
 
 /// What a typed function may return: `()` for `void`, or a [`CRepr`].
@@ -35,6 +40,12 @@ pub trait CReturn: sealed::Sealed {
     /// The Rust type's name, for messages.
     #[doc(hidden)]
     fn rust_name() -> &'static str;
+    /// Writes a callback's result where libffi (or a thunk) reads it.
+    ///
+    /// # Safety
+    /// `ret` must be writable for 8 bytes.
+    #[doc(hidden)]
+    unsafe fn write_result(self, ret: *mut c_void);
 }
 
 impl sealed::Sealed for () {}
@@ -45,6 +56,7 @@ impl CReturn for () {
     fn rust_name() -> &'static str {
         "()"
     }
+    unsafe fn write_result(self, _ret: *mut c_void) {}
 }
 
 impl<T: CRepr> CReturn for T {
@@ -53,6 +65,10 @@ impl<T: CRepr> CReturn for T {
     }
     fn rust_name() -> &'static str {
         <T as CRepr>::rust_name()
+    }
+    unsafe fn write_result(self, ret: *mut c_void) {
+        // SAFETY: the caller guarantees 8 writable bytes.
+        unsafe { ret.cast::<u64>().write_unaligned(self.to_word()) }
     }
 }
 
@@ -72,6 +88,10 @@ macro_rules! repr_int {
             }
             fn rust_name() -> &'static str {
                 stringify!($t)
+            }
+            #[allow(clippy::cast_lossless)]
+            fn to_word(self) -> u64 {
+                if $signed { self as i64 as u64 } else { self as u64 }
             }
         }
     )*};
@@ -97,6 +117,9 @@ impl CRepr for f32 {
     fn rust_name() -> &'static str {
         "f32"
     }
+    fn to_word(self) -> u64 {
+        u64::from(self.to_bits())
+    }
 }
 
 impl sealed::Sealed for f64 {}
@@ -109,6 +132,9 @@ impl CRepr for f64 {
     fn rust_name() -> &'static str {
         "f64"
     }
+    fn to_word(self) -> u64 {
+        self.to_bits()
+    }
 }
 
 impl sealed::Sealed for bool {}
@@ -118,6 +144,9 @@ impl CRepr for bool {
     }
     fn rust_name() -> &'static str {
         "bool"
+    }
+    fn to_word(self) -> u64 {
+        u64::from(self)
     }
 }
 
@@ -138,6 +167,9 @@ impl<T> CRepr for *const T {
     fn rust_name() -> &'static str {
         "*const T"
     }
+    fn to_word(self) -> u64 {
+        self as usize as u64
+    }
 }
 
 impl<T> sealed::Sealed for *mut T {}
@@ -148,6 +180,9 @@ impl<T> CRepr for *mut T {
     fn rust_name() -> &'static str {
         "*mut T"
     }
+    fn to_word(self) -> u64 {
+        self as usize as u64
+    }
 }
 
 /// A Rust function-pointer type `fn(A, B, ...) -> R` (up to 12 parameters,
@@ -156,6 +191,18 @@ pub trait Signature: sealed::Sealed {
     /// Why `argtypes -> restype` is not this signature, if it is not.
     #[doc(hidden)]
     fn mismatch(argtypes: &[CType], restype: &CType) -> Option<String>;
+}
+
+/// The body of a typed callback: reads each argument where it arrived
+/// (libffi-style pointers) and writes the result.
+pub(crate) type TypedBody = dyn Fn(*mut *mut c_void, *mut c_void) + Send + Sync;
+
+/// A Rust closure `Fn(A, B, ...) -> R` usable as a typed callback of the
+/// signature `fn(A, B, ...) -> R` (see [`Callback::typed`](crate::Callback::typed)).
+pub trait TypedCallback<F>: Send + Sync + 'static {
+    /// The closure as a body reading its arguments from pointers.
+    #[doc(hidden)]
+    fn into_body(self) -> Box<TypedBody>;
 }
 
 /// A [`Function`] with a signature known at compile time, made by
@@ -297,6 +344,30 @@ macro_rules! signatures {
                     ));
                 }
                 None
+            }
+        }
+
+        impl<R: CReturn + 'static, $($a: CRepr + 'static,)* Func> TypedCallback<fn($($a),*) -> R> for Func
+        where
+            Func: Fn($($a),*) -> R + Send + Sync + 'static,
+        {
+            fn into_body(self) -> Box<TypedBody> {
+                Box::new(move |args: *mut *mut c_void, ret: *mut c_void| {
+                    let mut _next = args;
+                    $(
+                        // SAFETY: the entry passes one pointer per parameter,
+                        // each at a value of the declared C type, which
+                        // `typed` checked is passed like this Rust type.
+                        let $v: $a = unsafe {
+                            let p = *_next;
+                            _next = _next.add(1);
+                            p.cast::<$a>().read_unaligned()
+                        };
+                    )*
+                    let r = self($($v),*);
+                    // SAFETY: the result buffer holds at least a full ffi_arg.
+                    unsafe { r.write_result(ret) };
+                })
             }
         }
 

@@ -8,6 +8,9 @@
 //! the Rust closure under `catch_unwind`, and encodes the result into the
 //! buffer libffi hands over (integers widened to a full `ffi_arg`).
 
+#[cfg(all(target_arch = "x86_64", not(windows)))]
+mod thunk;
+
 use std::ffi::c_void;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -20,10 +23,12 @@ use crate::call::convert::ArgConv;
 use crate::call::errno;
 use crate::call::frame::Plan;
 use crate::call::result::RetConv;
+use crate::call::typed::{Signature, TypedBody, TypedCallback};
 use crate::ctype::{CType, Kind};
 use crate::error::{Error, Result};
 use crate::memory::CData;
 use crate::memory::codec::{self, Keep};
+use crate::small::SmallList;
 use crate::value::Value;
 
 /// The closure type a [`Callback`] runs: the decoded arguments in, the
@@ -103,16 +108,36 @@ pub struct Callback {
     inner: Arc<CallbackInner>,
 }
 
-/// Owns the libffi closure and what its code uses.
+/// Owns the code C calls and what it uses.
 struct CallbackInner {
-    /// The writable side of the closure allocation, from `ffi_closure_alloc`;
-    /// freed in `Drop`, before `shared` (field order).
-    closure: *mut ffi_closure,
+    /// How C enters the callback; released in `Drop`, before `shared`
+    /// (field order), so no entry outlives what it points at.
+    entry: Entry,
     /// The executable address C calls.
     code: usize,
-    /// What the trampoline reads through its user-data pointer. Boxed so its
-    /// address, which the prepared closure holds, never moves.
+    /// What the entry reads through its pointer. Boxed so its address,
+    /// which the entry holds, never moves.
     shared: Box<Shared>,
+}
+
+/// What runs when C calls.
+enum Body {
+    /// A closure over [`Value`]s ([`Callback::new`]).
+    Values(Box<CallbackFn>),
+    /// A typed closure reading its arguments where they arrived
+    /// ([`Callback::typed`]).
+    Typed(Box<TypedBody>),
+}
+
+/// The code C calls.
+enum Entry {
+    /// A libffi closure: the writable side of the allocation from
+    /// `ffi_closure_alloc`, freed in `Drop`.
+    Libffi(*mut ffi_closure),
+    /// A thunk of the closure plan (register-only prototypes); its slot is
+    /// released when it is dropped.
+    #[cfg(all(target_arch = "x86_64", not(windows)))]
+    Thunk(#[allow(dead_code)] thunk::Thunk),
 }
 
 /// What the trampoline needs at every call.
@@ -123,14 +148,14 @@ struct Shared {
     restype: CType,
     /// The prepared call interface; the closure's cif points into it.
     plan: Plan,
-    func: Box<CallbackFn>,
+    body: Body,
     use_errno: AtomicBool,
     /// The most recent failure not yet taken.
     last_error: Mutex<Option<Error>>,
     failures: AtomicU64,
 }
 
-// SAFETY: `closure` is only written by `ffi_prep_closure_loc` during
+// SAFETY: a libffi closure is only written by `ffi_prep_closure_loc` during
 // construction and freed in `Drop` (which has exclusive access); everything
 // else is immutable after construction, atomic, or behind a Mutex, and the
 // closure `func` is `Send + Sync`. The Plan is `Send + Sync` itself.
@@ -140,9 +165,11 @@ unsafe impl Sync for CallbackInner {}
 
 impl Drop for CallbackInner {
     fn drop(&mut self) {
-        // SAFETY: `closure` came from `ffi_closure_alloc` and is freed once,
-        // here; `shared` is still alive (it is dropped after this body).
-        unsafe { raw::ffi_closure_free(self.closure.cast()) };
+        if let Entry::Libffi(closure) = self.entry {
+            // SAFETY: `closure` came from `ffi_closure_alloc` and is freed
+            // once, here; `shared` is still alive (it is dropped after this).
+            unsafe { raw::ffi_closure_free(closure.cast()) };
+        }
     }
 }
 
@@ -159,6 +186,53 @@ impl Callback {
         prototype: &CType,
         f: impl Fn(&[Value]) -> Result<Value> + Send + Sync + 'static,
     ) -> Result<Callback> {
+        Callback::with_body(prototype, Body::Values(Box::new(f)))
+    }
+
+    /// A callback whose signature is also known at compile time (the
+    /// counterpart of [`Function::typed`](crate::Function::typed)): the
+    /// closure takes and returns plain Rust values, read where C put them,
+    /// with no [`Value`] made. `F` (`fn(i32, i32) -> i32`) is checked once
+    /// against `prototype`, with the same type correspondence as
+    /// `Function::typed`. A panic is caught and handled as for
+    /// [`Callback::new`] (C receives a zeroed result; the error is kept).
+    ///
+    /// ```
+    /// # fn main() -> rctypes::Result<()> {
+    /// use rctypes::{Callback, CDll, CType};
+    /// let int_p = CType::c_int().pointer();
+    /// let compar = CType::function(CType::c_int(), [int_p.clone(), int_p]);
+    /// let cmp = Callback::typed::<fn(*const i32, *const i32) -> i32>(&compar, |a: *const i32, b: *const i32| {
+    ///     // SAFETY: qsort passes pointers to two elements of the array.
+    ///     unsafe { (*a).cmp(&*b) as i32 }
+    /// })?;
+    /// let libc = CDll::this_process()?;
+    /// let qsort = libc.function("qsort")?
+    ///     .argtypes([CType::c_void_p(), CType::c_size_t(), CType::c_size_t(), compar])
+    ///     .restype(CType::void());
+    /// let arr = rctypes::CData::from_slice(&CType::c_int(), &[3, 1, 2])?;
+    /// // SAFETY: qsort's real signature; the array holds 3 ints of 4 bytes.
+    /// unsafe { qsort.call(&[(&arr).into(), 3usize.into(), 4usize.into(), (&cmp).into()])? };
+    /// assert_eq!(arr.to_bytes(), [1, 2, 3].map(i32::to_ne_bytes).concat());
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Signature`] when `F` disagrees with `prototype`, and as
+    /// [`Callback::new`] otherwise.
+    pub fn typed<F: Signature>(prototype: &CType, f: impl TypedCallback<F>) -> Result<Callback> {
+        if let Some((restype, argtypes)) = prototype.prototype() {
+            if let Some(why) = F::mismatch(argtypes, restype) {
+                return Err(Error::Signature {
+                    function: prototype.to_string(),
+                    message: why,
+                });
+            }
+        }
+        Callback::with_body(prototype, Body::Typed(f.into_body()))
+    }
+
+    fn with_body(prototype: &CType, body: Body) -> Result<Callback> {
         let Kind::Function(sig) = prototype.kind() else {
             return Err(Error::Unsupported {
                 operation: "creating a callback".into(),
@@ -172,11 +246,24 @@ impl Callback {
             prototype: prototype.clone(),
             restype: sig.restype.clone(),
             plan,
-            func: Box::new(f),
+            body,
             use_errno: AtomicBool::new(false),
             last_error: Mutex::new(None),
             failures: AtomicU64::new(0),
         });
+        // The closure plan first: a thunk, for prototypes in registers.
+        #[cfg(all(target_arch = "x86_64", not(windows)))]
+        if shared.plan.regs().is_some() {
+            if let Some(thunk) = thunk::Thunk::claim(&shared) {
+                return Ok(Callback {
+                    inner: Arc::new(CallbackInner {
+                        code: thunk.address(),
+                        entry: Entry::Thunk(thunk),
+                        shared,
+                    }),
+                });
+            }
+        }
         let mut code: *mut c_void = std::ptr::null_mut();
         // SAFETY: asks libffi for a closure of the right size; `code`
         // receives the executable address.
@@ -189,7 +276,7 @@ impl Callback {
             });
         }
         let inner = CallbackInner {
-            closure,
+            entry: Entry::Libffi(closure),
             code: code as usize,
             shared,
         };
@@ -297,19 +384,29 @@ unsafe extern "C" fn trampoline(
     user_data: *mut c_void,
 ) {
     // SAFETY: `user_data` is the `Shared` of a live CallbackInner (it frees
-    // the closure before `Shared` goes away).
-    let shared = unsafe { &*user_data.cast::<Shared>() };
+    // the closure before `Shared` goes away); the rest is libffi's contract.
+    unsafe { invoke(&*user_data.cast::<Shared>(), ret, args) }
+}
+
+/// The body both entries run: the errno swap when asked, the closure under
+/// `catch_unwind`, and on failure a zeroed result and a recorded error.
+///
+/// # Safety
+/// `args` holds one pointer per parameter, each at a value of its type;
+/// `ret` is writable for the result (at least an `ffi_arg`, or the
+/// structure's size).
+unsafe fn invoke(shared: &Shared, ret: *mut c_void, args: *mut *mut c_void) {
     let outcome = if shared.use_errno.load(Ordering::Relaxed) {
         let (real, private) = (errno::location(), errno::private());
         // SAFETY: both are this thread's errno pointers.
         unsafe { errno::swap(real, private) };
-        // SAFETY: forwarded from libffi's contract above.
+        // SAFETY: forwarded from the caller.
         let outcome = catch_unwind(AssertUnwindSafe(|| unsafe { shared.run(ret, args) }));
         // SAFETY: as above.
         unsafe { errno::swap(real, private) };
         outcome
     } else {
-        // SAFETY: forwarded from libffi's contract above.
+        // SAFETY: forwarded from the caller.
         catch_unwind(AssertUnwindSafe(|| unsafe { shared.run(ret, args) }))
     };
     let error = match outcome {
@@ -353,8 +450,15 @@ impl Shared {
     /// # Safety
     /// As [`trampoline`].
     unsafe fn run(&self, ret: *mut c_void, args: *mut *mut c_void) -> Result<()> {
+        let func = match &self.body {
+            Body::Values(func) => func,
+            Body::Typed(body) => {
+                body(args, ret);
+                return Ok(());
+            }
+        };
         let params = self.plan.args();
-        let mut values = ArgList::new(params.len());
+        let mut values: SmallList<Value, INLINE_ARGS> = SmallList::with_capacity(params.len());
         for (i, (ty, conv)) in params.iter().enumerate() {
             // SAFETY: libffi passes one valid pointer per parameter.
             let p = unsafe { *args.add(i) }.cast::<u8>();
@@ -365,7 +469,7 @@ impl Shared {
             })?;
             values.push(v);
         }
-        let result = (self.func)(values.as_slice())?;
+        let result = func(values.as_slice())?;
         // SAFETY: `ret` is libffi's result buffer for this restype.
         unsafe { self.encode_result(&result, ret.cast()) }.map_err(|e| Error::Callback {
             prototype: self.prototype.to_string(),
@@ -436,57 +540,6 @@ impl Shared {
     }
 }
 
-/// The decoded arguments of one call: on the stack up to [`INLINE_ARGS`],
-/// so a callback with few arguments allocates nothing for the list.
-struct ArgList {
-    inline: [std::mem::MaybeUninit<Value>; INLINE_ARGS],
-    /// Initialised entries of `inline`.
-    len: usize,
-    /// Used instead of `inline` past `INLINE_ARGS` arguments.
-    heap: Vec<Value>,
-}
-
-impl ArgList {
-    fn new(n: usize) -> ArgList {
-        ArgList {
-            inline: [const { std::mem::MaybeUninit::uninit() }; INLINE_ARGS],
-            len: 0,
-            heap: if n > INLINE_ARGS {
-                Vec::with_capacity(n)
-            } else {
-                Vec::new()
-            },
-        }
-    }
-
-    fn push(&mut self, v: Value) {
-        if self.heap.capacity() > 0 {
-            self.heap.push(v);
-        } else if let Some(slot) = self.inline.get_mut(self.len) {
-            slot.write(v);
-            self.len += 1;
-        }
-    }
-
-    fn as_slice(&self) -> &[Value] {
-        if self.heap.capacity() > 0 {
-            &self.heap
-        } else {
-            // SAFETY: the first `len` entries are initialised.
-            unsafe { std::slice::from_raw_parts(self.inline.as_ptr().cast::<Value>(), self.len) }
-        }
-    }
-}
-
-impl Drop for ArgList {
-    fn drop(&mut self) {
-        for slot in &mut self.inline[..self.len] {
-            // SAFETY: the first `len` entries are initialised, and dropped once.
-            unsafe { slot.assume_init_drop() };
-        }
-    }
-}
-
 /// One argument C passed, as a Value.
 ///
 /// # Safety
@@ -511,6 +564,40 @@ unsafe fn decode_arg(ty: &CType, conv: ArgConv, p: *const u8) -> Result<Value> {
             // SAFETY: a structure of `size` bytes is at `p`.
             let bytes = unsafe { std::slice::from_raw_parts(p, ty.size()) };
             Ok(Value::Data(CData::from_bytes(ty, bytes)?))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Prototypes in registers get a thunk; the others a libffi closure.
+    #[test]
+    #[cfg(all(target_arch = "x86_64", not(windows)))]
+    fn register_prototypes_enter_through_thunks() {
+        let uses_thunk = |cb: &Callback| matches!(cb.inner.entry, Entry::Thunk(_));
+        let plans_on = std::env::var("RCTYPES_CALL_PLAN").map_or(true, |v| v != "off");
+        let int = CType::c_int();
+        let binop = CType::function(int.clone(), [int.clone(), int.clone()]);
+        let cb = Callback::new(&binop, |_| Ok(Value::Int(0))).unwrap();
+        assert_eq!(uses_thunk(&cb), plans_on);
+        let seven = CType::function(int.clone(), vec![int.clone(); 7]);
+        let cb7 = Callback::new(&seven, |_| Ok(Value::Int(0))).unwrap();
+        assert!(
+            !uses_thunk(&cb7),
+            "a seventh integer argument is on the stack"
+        );
+        let ld = CType::function(CType::c_longdouble(), []);
+        assert!(!uses_thunk(
+            &Callback::new(&ld, |_| Ok(Value::Float(0.0))).unwrap()
+        ));
+        // slots are reused once released
+        let before = cb.address();
+        drop(cb);
+        let again = Callback::new(&binop, |_| Ok(Value::Int(0))).unwrap();
+        if plans_on {
+            assert_eq!(again.address(), before);
         }
     }
 }

@@ -47,6 +47,10 @@ pub(crate) enum Keep {
     Callback(#[allow(dead_code)] Callback),
 }
 
+/// What a call keeps alive until it returns: the copies it made of string
+/// arguments (a few without allocating).
+pub(crate) type KeepList = crate::small::SmallList<Keep, 4>;
+
 impl Keep {
     /// Whether this keeps a copy rctypes made for the value (a string): only
     /// those must be held during a call, since the arguments themselves

@@ -8,7 +8,7 @@ mod pointer;
 pub(crate) mod raw;
 
 use std::alloc::{self, Layout};
-use std::cell::RefCell;
+use std::cell::{RefCell, UnsafeCell};
 use std::fmt;
 use std::ptr::NonNull;
 use std::rc::Rc;
@@ -55,15 +55,35 @@ pub struct CData {
     offset: usize,
 }
 
+/// Instances up to this size (and alignment) keep their bytes inside the
+/// `Memory` itself: one allocation instead of two.
+const INLINE_SIZE: usize = 32;
+
+/// The inline bytes of a small instance.
+#[repr(C, align(16))]
+struct Inline([u8; INLINE_SIZE]);
+
+/// Where a block's bytes are.
+enum Storage {
+    /// Allocated by rctypes with this layout (`alloc_zeroed`), freed on drop.
+    Heap(Layout),
+    /// In [`Memory::inline`].
+    Inline,
+    /// Foreign memory an unsafe constructor's caller vouched for.
+    Foreign,
+}
+
 /// A block of memory and what it holds on to.
 pub(crate) struct Memory {
-    /// The first byte. Owned: from `alloc_zeroed(layout)`. Foreign: the
-    /// address an unsafe constructor's caller vouched for.
+    /// The first byte, for heap and foreign storage (unused for inline
+    /// storage, whose first byte is [`Memory::inline`]'s; see [`Memory::base`]).
     base: NonNull<u8>,
-    /// Bytes valid from `base`.
+    /// Bytes valid from the first byte.
     len: usize,
-    /// `Some` when rctypes allocated `base` with this layout and frees it on drop.
-    alloc: Option<Layout>,
+    storage: Storage,
+    /// The bytes of a small owned instance. In an `UnsafeCell` because
+    /// instances write through shared handles.
+    inline: UnsafeCell<Inline>,
     /// Foreign memory whose caller promised that its `char *` / `wchar_t *`
     /// hold readable strings (see `from_address`). Owned memory is never
     /// trusted: only pointers rctypes stored itself are followed there.
@@ -81,7 +101,7 @@ pub(crate) struct Memory {
 
 impl Drop for Memory {
     fn drop(&mut self) {
-        if let Some(layout) = self.alloc {
+        if let Storage::Heap(layout) = self.storage {
             // SAFETY: `base` came from `alloc_zeroed(layout)` in `Memory::owned`
             // and is freed only here, once.
             unsafe { alloc::dealloc(self.base.as_ptr(), layout) };
@@ -90,8 +110,39 @@ impl Drop for Memory {
 }
 
 impl Memory {
+    /// The block's first byte.
+    #[inline(always)]
+    fn base(&self) -> *mut u8 {
+        match self.storage {
+            Storage::Inline => self.inline.get().cast(),
+            _ => self.base.as_ptr(),
+        }
+    }
+
+    /// A block with nothing kept.
+    fn new(base: NonNull<u8>, len: usize, storage: Storage, owner: Option<CDll>) -> Memory {
+        Memory {
+            base,
+            len,
+            trusted: matches!(storage, Storage::Foreign),
+            storage,
+            inline: UnsafeCell::new(Inline([0; INLINE_SIZE])),
+            keep: RefCell::new(Vec::new()),
+            remote_keep: RefCell::new(Vec::new()),
+            _owner: owner,
+        }
+    }
+
     /// Zeroed memory for `size` bytes at `align`.
     fn owned(size: usize, align: usize) -> Result<Memory> {
+        if size <= INLINE_SIZE && align <= align_of::<Inline>() {
+            return Ok(Memory::new(
+                NonNull::dangling(),
+                size,
+                Storage::Inline,
+                None,
+            ));
+        }
         let layout =
             Layout::from_size_align(size.max(1), align).map_err(|e| Error::Unsupported {
                 operation: "allocating an instance".into(),
@@ -107,15 +158,7 @@ impl Memory {
             type_name: format!("{size} bytes aligned to {align}"),
             reason: "out of memory".into(),
         })?;
-        Ok(Memory {
-            base,
-            len: size,
-            alloc: Some(layout),
-            trusted: false,
-            keep: RefCell::new(Vec::new()),
-            remote_keep: RefCell::new(Vec::new()),
-            _owner: None,
-        })
+        Ok(Memory::new(base, size, Storage::Heap(layout), None))
     }
 }
 
@@ -188,15 +231,12 @@ impl CData {
         let base = NonNull::new(address as *mut u8).unwrap_or(NonNull::dangling());
         CData {
             ty: ty.clone(),
-            mem: Rc::new(Memory {
+            mem: Rc::new(Memory::new(
                 base,
-                len: if address == 0 { 0 } else { ty.size() },
-                alloc: None,
-                trusted: true,
-                keep: RefCell::new(Vec::new()),
-                remote_keep: RefCell::new(Vec::new()),
-                _owner: owner,
-            }),
+                if address == 0 { 0 } else { ty.size() },
+                Storage::Foreign,
+                owner,
+            )),
             offset: 0,
         }
     }
@@ -208,13 +248,13 @@ impl CData {
 
     /// The address of the instance's first byte (ctypes `addressof(obj)`).
     pub fn address(&self) -> usize {
-        self.mem.base.as_ptr() as usize + self.offset
+        self.mem.base() as usize + self.offset
     }
 
     /// A raw pointer to the first byte; valid for `self.ty.size()` bytes.
     pub(crate) fn ptr(&self) -> *mut u8 {
         // `offset` lies within the allocation by construction of every view.
-        self.mem.base.as_ptr().wrapping_add(self.offset)
+        self.mem.base().wrapping_add(self.offset)
     }
 
     /// A view of `ty` at byte `offset` of the same memory (a field or an
@@ -229,12 +269,12 @@ impl CData {
 
     /// The memory's first byte plus `offset`.
     pub(crate) fn at_offset(&self, offset: usize) -> *mut u8 {
-        self.mem.base.as_ptr().wrapping_add(offset)
+        self.mem.base().wrapping_add(offset)
     }
 
     /// Whether the instance's memory is rctypes' own (not foreign).
     pub(crate) fn is_owned(&self) -> bool {
-        self.mem.alloc.is_some()
+        !matches!(self.mem.storage, Storage::Foreign)
     }
 
     /// Whether two handles are the same instance (same memory, same type).
@@ -247,7 +287,7 @@ impl CData {
     #[inline]
     pub(crate) fn check_readable(&self, what: &str) -> Result<()> {
         // Owned memory always holds every view made of it.
-        if self.mem.alloc.is_some() {
+        if self.is_owned() {
             return Ok(());
         }
         if self.mem.len < self.offset.saturating_add(self.ty.size()) {
@@ -304,7 +344,7 @@ impl CData {
     /// memory, keyed by absolute address (for stores through a pointer into
     /// foreign memory, whose temporary view would otherwise drop them).
     pub(crate) fn hand_keeps_to(&self, holder: &CData) {
-        let base = self.mem.base.as_ptr() as usize;
+        let base = self.mem.base() as usize;
         let moved: Vec<(usize, Keep)> = self
             .mem
             .keep
@@ -366,7 +406,7 @@ impl CData {
 
     /// Whether `len` bytes at `addr` lie inside this instance's memory.
     pub(crate) fn contains(&self, addr: usize, len: usize) -> bool {
-        let base = self.mem.base.as_ptr() as usize;
+        let base = self.mem.base() as usize;
         addr >= base
             && addr
                 .checked_add(len)
