@@ -1,7 +1,6 @@
 //! `SmallList`: a list that keeps its first `N` items inline and spills to
-//! the heap only past them, so the call paths allocate nothing for the
-//! common short lists (the arguments a callback receives, the copies a call
-//! must keep alive).
+//! the heap only past them, so a callback allocates nothing for the list of
+//! arguments it receives.
 
 use std::mem::MaybeUninit;
 

@@ -220,7 +220,7 @@ impl Plan {
     ) -> Result<Value> {
         // What converted arguments point into (strings rctypes copied) must
         // outlive the call; nothing is allocated unless one does.
-        let mut keeps = KeepList::with_capacity(0);
+        let mut keeps = KeepList::default();
         for (i, ((value, (ty, conv)), (slot, avalue))) in values
             .iter()
             .zip(self.args.iter())

@@ -311,7 +311,7 @@ impl RegPlan {
         };
         // What converted arguments point into (strings rctypes copied) must
         // outlive the call; nothing is allocated unless one does.
-        let mut keeps = KeepList::with_capacity(0);
+        let mut keeps = KeepList::default();
         let n = self.args.len().min(values.len()).min(params.len());
         for i in 0..n {
             place(

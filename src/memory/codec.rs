@@ -48,8 +48,38 @@ pub(crate) enum Keep {
 }
 
 /// What a call keeps alive until it returns: the copies it made of string
-/// arguments (a few without allocating).
-pub(crate) type KeepList = crate::small::SmallList<Keep, 4>;
+/// arguments. The first needs no allocation of its own; the list is two
+/// words and a tag to set up, so calls without strings pay nearly nothing.
+#[derive(Default)]
+pub(crate) struct KeepList {
+    /// Dropped by hand, and only when set: the drop glue of an empty `Keep`
+    /// would be a call on every foreign call.
+    first: std::mem::ManuallyDrop<Keep>,
+    more: Vec<Keep>,
+}
+
+impl KeepList {
+    /// Holds `keep` until the list is dropped.
+    #[inline]
+    pub(crate) fn push(&mut self, keep: Keep) {
+        if matches!(*self.first, Keep::None) {
+            // the slot holds nothing that needs dropping
+            self.first = std::mem::ManuallyDrop::new(keep);
+        } else {
+            self.more.push(keep);
+        }
+    }
+}
+
+impl Drop for KeepList {
+    #[inline]
+    fn drop(&mut self) {
+        if !matches!(*self.first, Keep::None) {
+            // SAFETY: `first` is dropped here only, once.
+            unsafe { std::mem::ManuallyDrop::drop(&mut self.first) };
+        }
+    }
+}
 
 impl Keep {
     /// Whether this keeps a copy rctypes made for the value (a string): only
