@@ -250,7 +250,8 @@ impl Plan {
                 use_errno,
             )
         };
-        drop(keeps);
+        // `keeps` lives to the end: a result may point into an argument's
+        // copy (a function that returns its `char *` argument).
         // SAFETY: libffi wrote a value of the restype into the buffer.
         unsafe { result.decode(&self.ret) }
     }

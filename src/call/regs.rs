@@ -329,7 +329,8 @@ impl RegPlan {
         }
         // SAFETY: forwarded from the caller; the frame holds every argument.
         unsafe { self.run(&mut frame, code, use_errno) };
-        drop(keeps);
+        // `keeps` lives to the end: a result may point into an argument's
+        // copy (a function that returns its `char *` argument).
         let [rax, rdx, xmm0, xmm1] = frame.ret;
         match &self.ret {
             RetPlan::Void => Ok(Value::Void),
