@@ -262,7 +262,7 @@ impl CType {
     /// `sizeof(T)` in bytes. `void` has size 0; an array too large for
     /// `usize` reports `usize::MAX`.
     pub fn size(&self) -> usize {
-        self.layout_size().unwrap_or(usize::MAX)
+        self.known_size().unwrap_or(usize::MAX)
     }
 
     /// `_Alignof(T)` in bytes (1 for `void`).
@@ -277,24 +277,39 @@ impl CType {
     }
 
     /// The size, or an error for a type that cannot be laid out in memory.
+    #[inline]
     pub(crate) fn layout_size(&self) -> Result<usize> {
+        match self.known_size() {
+            Some(size) => Ok(size),
+            None => Err(self.no_size()),
+        }
+    }
+
+    /// The size, when the type has one that fits `usize`.
+    #[inline]
+    fn known_size(&self) -> Option<usize> {
         match self.kind() {
-            Kind::Void => Ok(0),
-            Kind::Scalar { scalar, .. } => Ok(scalar.size()),
-            Kind::Pointer(_) | Kind::Function(_) => Ok(Scalar::VoidP.size()),
-            Kind::Array { size, .. } => size.ok_or_else(|| Error::Definition {
+            Kind::Void => Some(0),
+            Kind::Scalar { scalar, .. } => Some(scalar.size()),
+            Kind::Pointer(_) | Kind::Function(_) => Some(Scalar::VoidP.size()),
+            Kind::Array { size, .. } => *size,
+            Kind::Record(r) => r.body.get().map(|b| b.size),
+        }
+    }
+
+    /// Why [`known_size`](CType::known_size) has no answer.
+    #[cold]
+    fn no_size(&self) -> Error {
+        match self.kind() {
+            Kind::Record(r) => Error::Unsupported {
+                operation: "using it in memory".into(),
+                type_name: r.name.clone(),
+                reason: "the type is incomplete: declared but not yet defined".into(),
+            },
+            _ => Error::Definition {
                 type_name: self.to_string(),
                 message: "the array's size in bytes overflows usize".into(),
-            }),
-            Kind::Record(r) => r
-                .body
-                .get()
-                .map(|b| b.size)
-                .ok_or_else(|| Error::Unsupported {
-                    operation: "using it in memory".into(),
-                    type_name: r.name.clone(),
-                    reason: "the type is incomplete: declared but not yet defined".into(),
-                }),
+            },
         }
     }
 
