@@ -131,8 +131,8 @@ print(f"Machine: {cpu}, {os.cpu_count()} cores; {platform.system()} {platform.re
       f"{rustc}; Python {platform.python_version()}; {datetime.date.today().isoformat()}")
 print()
 print("| call | direct | raw libffi | rctypes | typed | Python ctypes "
-      "| rctypes/libffi | rctypes/direct | typed/direct | ctypes/rctypes |")
-print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+      "| rctypes/libffi | rctypes/direct | typed/direct | ctypes/rctypes | ctypes/typed |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 for group, what, entry, per in ROWS:
     r = rust.get(group, {})
     get = lambda k: None if r.get(k) is None else r[k] / per
@@ -141,7 +141,8 @@ for group, what, entry, per in ROWS:
     typed = get("typed") if "typed" in r else get("rctypes_from_slice")
     ct = py[group]
     print(f"| {what} | {fmt(direct)} | {fmt(libffi)} | {fmt(mine)} | {fmt(typed)} | {fmt(ct)} "
-          f"| {ratio(mine, libffi)} | {ratio(mine, direct)} | {ratio(typed, direct)} | {ratio(ct, mine)} |")
+          f"| {ratio(mine, libffi)} | {ratio(mine, direct)} | {ratio(typed, direct)} | {ratio(ct, mine)} "
+          f"| {ratio(ct, typed)} |")
 print()
 print(f"ns per call; each figure is the median of {RUNS} runs (criterion's median per run; "
       "for ctypes the median of 5 timings per run). direct: a typed extern \"C\" fn pointer "

@@ -1,8 +1,9 @@
 //! # rctypes: Python's ctypes for Rust
 //!
 //! Load a shared library at run time, describe C functions and C types *as
-//! data* (argtypes and restype, fundamental types, pointers, arrays), and
-//! call into C through libffi — no bindgen step, no compile-time signatures.
+//! data* (argtypes and restype, fundamental types, pointers, arrays,
+//! structures and unions, function prototypes), and call into C through
+//! libffi — no bindgen step, no compile-time signatures.
 //!
 //! ```
 //! # fn main() -> rctypes::Result<()> {
@@ -21,6 +22,24 @@
 //! let _arg = byref(&n);                                  // byref(n), for an int* parameter
 //! # Ok(()) }
 //! ```
+//!
+//! ## Where to start
+//!
+//! * [`CDll`] loads a library (ctypes `CDLL`); [`find_library`] finds one by
+//!   its short name.
+//! * [`Function`] is a foreign function: declare [`argtypes`](Function::argtypes)
+//!   and [`restype`](Function::restype), then [`call`](Function::call) it with
+//!   [`Value`]s; [`Function::typed`] gives a direct call when the signature is
+//!   also known at compile time.
+//! * [`CType`] describes C types: the fundamental types, `pointer()`,
+//!   `array(n)`, [`CType::structure`] / [`CType::union`] (with pack, align,
+//!   bitfields, anonymous members, byte order; laid out as gcc does), and
+//!   [`CType::function`] prototypes.
+//! * [`CData`] is an instance: C memory with a type, owned by rctypes or
+//!   viewing C's, with fields, elements, pointers and ctypes' keep-alive rules;
+//!   [`create_string_buffer`] makes mutable strings.
+//! * [`Callback`] makes a Rust closure callable from C.
+//! * [`get_errno`] / [`set_errno`]: ctypes' private errno.
 //!
 //! ## What is `unsafe`
 //!
