@@ -477,10 +477,7 @@ fn lone_long_double_struct_goes_in_but_cannot_come_back() -> rctypes::Result<()>
 }
 
 fn point_rect() -> rctypes::Result<(CType, CType)> {
-    let point = CType::structure("Point")
-        .field("x", CType::c_int())
-        .field("y", CType::c_int())
-        .build()?;
+    let point = common::point();
     let rect = CType::structure("Rect")
         .field("min", point.clone())
         .field("max", point.clone())

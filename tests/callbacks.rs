@@ -17,6 +17,34 @@ fn int_to_int() -> CType {
     CType::function(CType::c_int(), [CType::c_int()])
 }
 
+/// `int64_t (*)(int8_t, uint8_t, ..., uint64_t, float, double)`, for
+/// `call_with_narrow`.
+fn every_width() -> CType {
+    CType::function(
+        CType::c_int64(),
+        [
+            CType::c_int8(),
+            CType::c_uint8(),
+            CType::c_int16(),
+            CType::c_uint16(),
+            CType::c_int32(),
+            CType::c_uint32(),
+            CType::c_int64(),
+            CType::c_uint64(),
+            CType::c_float(),
+            CType::c_double(),
+        ],
+    )
+}
+
+/// What `run_threads` returns for a callback computing `x % modulus`: the
+/// sum over every thread and iteration of its argument `t * 1000000 + i`.
+fn threads_total(threads: i64, iters: i64, modulus: i64) -> i64 {
+    (0..threads)
+        .flat_map(|t| (0..iters).map(move |i| (t * 1_000_000 + i) % modulus))
+        .sum()
+}
+
 #[test]
 fn api_md_callbacks_as_written() -> rctypes::Result<()> {
     let lib = lib();
@@ -130,21 +158,7 @@ fn results_of_every_width_are_widened_for_c() -> rctypes::Result<()> {
 
 #[test]
 fn arguments_of_every_width_arrive_exactly() -> rctypes::Result<()> {
-    let proto = CType::function(
-        CType::c_int64(),
-        [
-            CType::c_int8(),
-            CType::c_uint8(),
-            CType::c_int16(),
-            CType::c_uint16(),
-            CType::c_int32(),
-            CType::c_uint32(),
-            CType::c_int64(),
-            CType::c_uint64(),
-            CType::c_float(),
-            CType::c_double(),
-        ],
-    );
+    let proto = every_width();
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
     let store = Arc::clone(&seen);
     let cb = Callback::new(&proto, move |args| {
@@ -178,10 +192,7 @@ fn arguments_of_every_width_arrive_exactly() -> rctypes::Result<()> {
 
 #[test]
 fn structures_by_value_as_callback_arguments_and_results() -> rctypes::Result<()> {
-    let point = CType::structure("Point")
-        .field("x", CType::c_int())
-        .field("y", CType::c_int())
-        .build()?;
+    let point = common::point();
     let pp = CType::function(point.clone(), [point.clone()]);
     let p2 = point.clone();
     let swap = Callback::new(&pp, move |a| {
@@ -287,10 +298,7 @@ fn structures_by_value_as_callback_arguments_and_results() -> rctypes::Result<()
 
 #[test]
 fn callbacks_write_through_pointer_arguments() -> rctypes::Result<()> {
-    let point = CType::structure("Point")
-        .field("x", CType::c_int())
-        .field("y", CType::c_int())
-        .build()?;
+    let point = common::point();
     let proto = CType::function(
         CType::void(),
         [
@@ -407,10 +415,7 @@ fn eight_c_threads_call_one_callback_concurrently() -> rctypes::Result<()> {
         &run,
         &[(&cb).into(), (threads as i32).into(), (iters as i32).into()],
     )?;
-    let want: i64 = (0..threads)
-        .flat_map(|t| (0..iters).map(move |i| (t * 1_000_000 + i) % 1009))
-        .sum();
-    assert_eq!(r, Value::Int(want));
+    assert_eq!(r, Value::Int(threads_total(threads, iters, 1009)));
     assert_eq!(calls.load(Ordering::Relaxed), (threads * iters) as u64);
     assert_eq!(cb.failures(), 0);
     Ok(())
@@ -729,21 +734,7 @@ fn typed_callbacks_take_and_return_plain_values() -> rctypes::Result<()> {
     assert_eq!(call(&f, &[(&neg).into(), 100.into()])?, Value::Int(-100));
 
     // every width in, from C
-    let proto = CType::function(
-        CType::c_int64(),
-        [
-            CType::c_int8(),
-            CType::c_uint8(),
-            CType::c_int16(),
-            CType::c_uint16(),
-            CType::c_int32(),
-            CType::c_uint32(),
-            CType::c_int64(),
-            CType::c_uint64(),
-            CType::c_float(),
-            CType::c_double(),
-        ],
-    );
+    let proto = every_width();
     type Wide = fn(i8, u8, i16, u16, i32, u32, i64, u64, f32, f64) -> i64;
     let seen = Arc::new(std::sync::Mutex::new(String::new()));
     let store = Arc::clone(&seen);
@@ -780,10 +771,7 @@ fn typed_callbacks_take_and_return_plain_values() -> rctypes::Result<()> {
         CType::c_longlong(),
     );
     let r = call(&run, &[(&cb).into(), 8.into(), 10_000.into()])?;
-    let want: i64 = (0..8i64)
-        .flat_map(|t| (0..10_000i64).map(move |i| (t * 1_000_000 + i) % 1009))
-        .sum();
-    assert_eq!(r, Value::Int(want));
+    assert_eq!(r, Value::Int(threads_total(8, 10_000, 1009)));
     assert_eq!(calls.load(Ordering::Relaxed), 80_000);
     Ok(())
 }

@@ -14,10 +14,7 @@ fn api_md_types_and_instances_as_written() -> rctypes::Result<()> {
     // ---- types
     let int_ptr = CType::c_int().pointer();
     let four_ints = CType::c_int().array(4);
-    let point = CType::structure("Point")
-        .field("x", CType::c_int())
-        .field("y", CType::c_int())
-        .build()?;
+    let point = common::point();
     let flags = CType::structure("Flags")
         .bitfield("a", CType::c_int(), 3)
         .bitfield("b", CType::c_uint(), 5)
@@ -356,10 +353,7 @@ fn string_buffers_have_ctypes_value_and_raw() -> rctypes::Result<()> {
     call(&upcase, std::slice::from_ref(&s))?;
     assert_eq!(s.as_bytes()?, b"abc");
 
-    let point = CType::structure("Point")
-        .field("x", CType::c_int())
-        .field("y", CType::c_int())
-        .build()?;
+    let point = common::point();
     let fmt = func(
         "format_point",
         [CType::c_char_p(), CType::c_size_t(), point.clone()],

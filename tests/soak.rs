@@ -22,14 +22,6 @@ fn calls_per_thread() -> u64 {
         .unwrap_or(100_000)
 }
 
-fn point() -> CType {
-    CType::structure("Point")
-        .field("x", CType::c_int())
-        .field("y", CType::c_int())
-        .build()
-        .unwrap()
-}
-
 struct Shared {
     add: Function,
     strlen: Function,
@@ -86,7 +78,7 @@ fn one_call(s: &Shared, t: u64, i: u64) -> Result<(), String> {
 #[test]
 fn mixed_calls_from_eight_threads_while_c_threads_call_back() {
     let n = calls_per_thread();
-    let point = point();
+    let point = common::point();
     let shared = Arc::new(Shared {
         add: func("add", [CType::c_int(), CType::c_int()], CType::c_int()),
         strlen: func("my_strlen", [CType::c_char_p()], CType::c_size_t()),

@@ -105,20 +105,7 @@ impl Scalar {
 
     /// Integer types (those a bitfield may have, and `bool`/`char`).
     pub(crate) const fn is_integer(self) -> bool {
-        matches!(
-            self,
-            Scalar::Bool
-                | Scalar::Char
-                | Scalar::WChar
-                | Scalar::I8
-                | Scalar::U8
-                | Scalar::I16
-                | Scalar::U16
-                | Scalar::I32
-                | Scalar::U32
-                | Scalar::I64
-                | Scalar::U64
-        )
+        matches!(self, Scalar::Bool | Scalar::Char | Scalar::WChar) || self.is_plain_int()
     }
 
     /// The fixed-width integer types (not `bool`, `char` or `wchar_t`).

@@ -28,6 +28,15 @@ pub fn func(name: &str, args: impl IntoIterator<Item = CType>, ret: CType) -> Fu
         .restype(ret)
 }
 
+/// `typedef struct { int x, y; } Point;`, as the fixtures declare it.
+pub fn point() -> CType {
+    CType::structure("Point")
+        .field("x", CType::c_int())
+        .field("y", CType::c_int())
+        .build()
+        .expect("Point is a valid declaration")
+}
+
 /// Calls a fixture function whose signature the test declared correctly.
 pub fn call(f: &Function, args: &[Value]) -> rctypes::Result<Value> {
     // SAFETY: every test declares the fixture function's real C signature.
