@@ -274,22 +274,37 @@ pub(crate) fn scalar_word(s: Scalar, v: &Value) -> Option<u64> {
         }
         (_, Value::Int(i)) if s.is_plain_int() => {
             let fits = if s.is_signed() {
-                bits == 64 || (*i >> (bits - 1)) == 0 || (*i >> (bits - 1)) == -1
+                fits_signed(*i, bits)
             } else {
-                *i >= 0 && (bits == 64 || (*i as u64) >> bits == 0)
+                *i >= 0 && fits_unsigned(*i as u64, bits)
             };
             fits.then_some(*i as u64)
         }
         (_, Value::UInt(u)) if s.is_plain_int() => {
             let fits = if s.is_signed() {
-                *u >> (bits - 1) == 0
+                fits_unsigned(*u, bits - 1)
             } else {
-                bits == 64 || *u >> bits == 0
+                fits_unsigned(*u, bits)
             };
             fits.then_some(*u)
         }
         _ => None,
     }
+}
+
+/// Whether `i` fits in a signed integer of `bits` bits (1..=64).
+#[inline(always)]
+pub(crate) fn fits_signed(i: i64, bits: u32) -> bool {
+    bits == 64 || {
+        let top = i >> (bits - 1);
+        top == 0 || top == -1
+    }
+}
+
+/// Whether `u` fits in an unsigned integer of `bits` bits (0..=64).
+#[inline(always)]
+pub(crate) fn fits_unsigned(u: u64, bits: u32) -> bool {
+    bits == 64 || u >> bits == 0
 }
 
 /// Sign- or zero-extends a native-endian integer of 1, 2, 4 or 8 bytes to
