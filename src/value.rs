@@ -95,6 +95,16 @@ pub fn byref_at(obj: &CData, offset: usize) -> Result<Value> {
     })
 }
 
+/// The address `byref_at(target, offset)` stands for, or `None` when the
+/// offset lies beyond the end of the instance (the fields of
+/// [`Value::ByRef`] are public, so any offset can reach here).
+pub(crate) fn byref_address(target: &CData, offset: usize) -> Option<usize> {
+    if offset > target.ctype().size() {
+        return None;
+    }
+    target.address().checked_add(offset)
+}
+
 impl Value {
     /// A short description for error messages: the kind and a bounded
     /// rendering of the content.
@@ -265,8 +275,14 @@ impl Value {
         match self {
             Value::Pointer(p) => Ok(*p),
             Value::Null => Ok(0),
-            Value::Data(d) => Ok(d.pointer_value().unwrap_or_else(|| d.address())),
-            Value::ByRef { target, offset } => Ok(target.address() + offset),
+            Value::Data(d) => Ok(d.as_pointer()),
+            Value::ByRef { target, offset } => byref_address(target, *offset).ok_or_else(|| {
+                self.wrong(&format!(
+                    "an offset of at most {} bytes into the {} instance",
+                    target.ctype().size(),
+                    target.ctype()
+                ))
+            }),
             Value::Callback(cb) => Ok(cb.address()),
             _ => Err(self.wrong("an address")),
         }

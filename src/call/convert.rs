@@ -6,7 +6,8 @@ use std::ffi::c_void;
 
 use crate::ctype::{CType, Kind, Scalar};
 use crate::error::ConvError;
-use crate::memory::codec::{self, Keep};
+use crate::memory::codec;
+use crate::memory::keep::Keep;
 use crate::value::Value;
 
 /// Storage for one scalar or pointer argument: large and aligned enough for
@@ -31,6 +32,8 @@ pub(crate) enum ArgConv {
     FnPtr,
     /// A structure or union by value.
     Aggregate,
+    /// A structure or union of size 0, passed as nothing (as gcc does).
+    Empty,
 }
 
 impl ArgConv {
@@ -40,6 +43,7 @@ impl ArgConv {
             Kind::Scalar { scalar, .. } => ArgConv::Scalar(*scalar),
             Kind::Pointer(_) | Kind::Array { .. } | Kind::Void => ArgConv::Pointer,
             Kind::Function(_) => ArgConv::FnPtr,
+            Kind::Record(_) if ty.size() == 0 => ArgConv::Empty,
             Kind::Record(_) => ArgConv::Aggregate,
         }
     }
@@ -47,14 +51,15 @@ impl ArgConv {
 
 /// Converts `v` for a parameter declared as `ty` (whose conversion is `conv`),
 /// writing scalars and pointers into `slot`. Returns the address libffi reads
-/// the argument from, and sets `keep` to whatever must outlive the call.
+/// the argument from (`None` for an argument passed as nothing), and sets
+/// `keep` to whatever must outlive the call.
 pub(crate) fn convert_arg(
     ty: &CType,
     conv: ArgConv,
     v: &Value,
     slot: &mut Slot,
     keep: &mut Keep,
-) -> Result<*mut c_void, ConvError> {
+) -> Result<Option<*mut c_void>, ConvError> {
     let out = slot.0.as_mut_ptr();
     match conv {
         ArgConv::Scalar(s) => {
@@ -66,6 +71,12 @@ pub(crate) fn convert_arg(
             let (addr, _) = codec::pointer_target(ty, v, false)?;
             slot.0[..size_of::<usize>()].copy_from_slice(&addr.to_ne_bytes());
         }
+        ArgConv::Empty => {
+            return match v {
+                Value::Data(d) if d.ctype() == ty => Ok(None),
+                _ => Err(codec::aggregate_mismatch(ty, v)),
+            };
+        }
         ArgConv::Aggregate => {
             let d = match v {
                 Value::Data(d) if d.ctype() == ty => d,
@@ -76,7 +87,7 @@ pub(crate) fn convert_arg(
                 .map_err(|e| ConvError::new(ty.to_string(), v.describe(), e.to_string()))?;
             if size > slot.0.len() {
                 // Passed in memory: libffi copies exactly `size` bytes from the instance.
-                return Ok(d.ptr().cast());
+                return Ok(Some(d.ptr().cast()));
             }
             // Passed in registers: libffi loads whole eightbytes, so give it a
             // zero-padded copy rather than reading past the instance.
@@ -85,7 +96,7 @@ pub(crate) fn convert_arg(
             unsafe { std::ptr::copy_nonoverlapping(d.ptr(), out, size) };
         }
     }
-    Ok(out.cast())
+    Ok(Some(out.cast()))
 }
 
 /// The C type a value is passed as when no argtype is declared for it

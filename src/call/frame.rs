@@ -14,7 +14,7 @@ use super::result::{ResultBuf, RetConv};
 use crate::ctype::CType;
 use crate::ctype::ffi::{Role, ffi_type_for};
 use crate::error::{Error, Result};
-use crate::memory::codec::{Keep, KeepList};
+use crate::memory::keep::{Keep, KeepList};
 use crate::value::Value;
 
 /// Arguments up to this count live on the stack during a call: no heap
@@ -59,16 +59,24 @@ impl Plan {
     ) -> Result<Plan> {
         let mut atypes = Vec::with_capacity(argtypes.len());
         let mut args = Vec::with_capacity(argtypes.len());
+        // how many of the fixed arguments libffi sees (not those passed as nothing)
+        let mut fixed_seen = 0;
         for (index, ty) in argtypes.iter().enumerate() {
             let context = format!("argument {index} of `{function}`");
-            atypes.push(ffi_type_for(ty, Role::Argument, &context)?);
+            if let Some(t) = ffi_type_for(ty, Role::Argument, &context)? {
+                atypes.push(t);
+                if fixed.is_some_and(|n| index < n) {
+                    fixed_seen += 1;
+                }
+            }
             args.push((ty.clone(), ArgConv::of(ty)));
         }
         let rtype = ffi_type_for(
             restype,
             Role::Result,
             &format!("the restype of `{function}`"),
-        )?;
+        )?
+        .unwrap_or(&raw mut raw::ffi_type_void);
         let ret = RetConv::of(restype);
         let nargs = c_uint::try_from(atypes.len()).map_err(|_| Error::Ffi {
             function: function.to_owned(),
@@ -89,12 +97,12 @@ impl Plan {
                     atypes.as_mut_ptr(),
                 )
             },
-            // SAFETY: as above; `n <= nargs` is checked by the caller.
-            Some(n) => unsafe {
+            // SAFETY: as above; `fixed_seen <= nargs`.
+            Some(_) => unsafe {
                 raw::ffi_prep_cif_var(
                     &mut cif,
                     raw::ffi_abi_FFI_DEFAULT_ABI,
-                    n as c_uint,
+                    fixed_seen,
                     nargs,
                     rtype,
                     atypes.as_mut_ptr(),
@@ -221,16 +229,22 @@ impl Plan {
         // What converted arguments point into (strings rctypes copied) must
         // outlive the call; nothing is allocated unless one does.
         let mut keeps = KeepList::default();
-        for (i, ((value, (ty, conv)), (slot, avalue))) in values
+        // libffi's argument list leaves out arguments passed as nothing
+        let mut next = 0;
+        for (i, ((value, (ty, conv)), slot)) in values
             .iter()
             .zip(self.args.iter())
-            .zip(slots.iter_mut().zip(avalues.iter_mut()))
+            .zip(slots.iter_mut())
             .enumerate()
         {
             let slot = slot.write(Slot::ZERO);
             let mut keep = Keep::None;
-            *avalue = convert_arg(ty, *conv, value, slot, &mut keep)
+            let at = convert_arg(ty, *conv, value, slot, &mut keep)
                 .map_err(|e| e.at_argument(function, i))?;
+            if let (Some(at), Some(avalue)) = (at, avalues.get_mut(next)) {
+                *avalue = at;
+                next += 1;
+            }
             if keep.is_copy() {
                 keeps.push(keep);
             }
@@ -386,7 +400,9 @@ mod tests {
                 .enumerate()
                 .take(argtypes.len())
             {
-                avalues[i] = convert_arg(&argty, ArgConv::of(&argty), &arg, slot, keep).unwrap();
+                avalues[i] = convert_arg(&argty, ArgConv::of(&argty), &arg, slot, keep)
+                    .unwrap()
+                    .unwrap();
             }
             let code = lib.symbol_address(name).unwrap();
             let mut buf = Fenced([GUARD; 64]);

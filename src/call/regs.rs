@@ -26,7 +26,8 @@ use crate::ctype::ffi::sysv::{Class, classify_aggregate};
 use crate::ctype::{CType, Scalar};
 use crate::error::{ConvError, Error, Result};
 use crate::memory::CData;
-use crate::memory::codec::{self, KeepList};
+use crate::memory::codec;
+use crate::memory::keep::KeepList;
 use crate::value::Value;
 
 const GPRS: usize = 6;
@@ -265,7 +266,7 @@ impl RegPlan {
                     ArgPlan::Scalar(*s, fast, reg.index())
                 }
                 ArgConv::Pointer | ArgConv::FnPtr => ArgPlan::Pointer(alloc.gpr()?.index()),
-                ArgConv::Aggregate => {
+                ArgConv::Aggregate | ArgConv::Empty => {
                     let classes = classify_aggregate(ty)?;
                     let mut regs = [None; 2];
                     for (slot, class) in regs.iter_mut().zip(eightbytes(&classes)?) {

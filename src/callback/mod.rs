@@ -27,7 +27,8 @@ use crate::call::typed::{Signature, TypedBody, TypedCallback};
 use crate::ctype::{CType, Kind};
 use crate::error::{Error, Result};
 use crate::memory::CData;
-use crate::memory::codec::{self, Keep};
+use crate::memory::codec;
+use crate::memory::keep::Keep;
 use crate::small::SmallList;
 use crate::value::Value;
 
@@ -108,16 +109,18 @@ pub struct Callback {
     inner: Arc<CallbackInner>,
 }
 
-/// Owns the code C calls and what it uses.
-struct CallbackInner {
+/// Owns the code C calls and what it uses. It lives in an `Arc` whose
+/// address the entry holds; every invocation takes a strong reference for
+/// its duration, so a closure that drops the last [`Callback`] handle while
+/// C is calling it is freed only once that call has returned.
+pub(super) struct CallbackInner {
     /// How C enters the callback; released in `Drop`, before `shared`
     /// (field order), so no entry outlives what it points at.
     entry: Entry,
     /// The executable address C calls.
     code: usize,
-    /// What the entry reads through its pointer. Boxed so its address,
-    /// which the entry holds, never moves.
-    shared: Box<Shared>,
+    /// What every invocation uses.
+    pub(super) shared: Shared,
 }
 
 /// What runs when C calls.
@@ -141,13 +144,13 @@ enum Entry {
 }
 
 /// What the trampoline needs at every call.
-struct Shared {
+pub(super) struct Shared {
     /// The `CFUNCTYPE` this callback implements.
     prototype: CType,
     /// Its restype, for converting results.
     restype: CType,
     /// The prepared call interface; the closure's cif points into it.
-    plan: Plan,
+    pub(super) plan: Plan,
     body: Body,
     use_errno: AtomicBool,
     /// The most recent failure not yet taken.
@@ -242,7 +245,7 @@ impl Callback {
         };
         let name = prototype.to_string();
         let plan = Plan::new(&name, &sig.argtypes, None, &sig.restype)?;
-        let shared = Box::new(Shared {
+        let shared = Shared {
             prototype: prototype.clone(),
             restype: sig.restype.clone(),
             plan,
@@ -250,18 +253,21 @@ impl Callback {
             use_errno: AtomicBool::new(false),
             last_error: Mutex::new(None),
             failures: AtomicU64::new(0),
-        });
+        };
         // The closure plan first: a thunk, for prototypes in registers.
         #[cfg(all(target_arch = "x86_64", not(windows)))]
         if shared.plan.regs().is_some() {
-            if let Some(thunk) = thunk::Thunk::claim(&shared) {
-                return Ok(Callback {
-                    inner: Arc::new(CallbackInner {
-                        code: thunk.address(),
-                        entry: Entry::Thunk(thunk),
-                        shared,
-                    }),
+            if let Some(thunk) = thunk::Thunk::claim() {
+                let inner = Arc::new(CallbackInner {
+                    code: thunk.address(),
+                    entry: Entry::Thunk(thunk),
+                    shared,
                 });
+                if let Entry::Thunk(thunk) = &inner.entry {
+                    // the Arc's address is stable until the last handle goes
+                    thunk.bind(Arc::as_ptr(&inner));
+                }
+                return Ok(Callback { inner });
             }
         }
         let mut code: *mut c_void = std::ptr::null_mut();
@@ -275,15 +281,17 @@ impl Callback {
                 message: "ffi_closure_alloc failed".into(),
             });
         }
-        let inner = CallbackInner {
+        // From here on, dropping `inner` frees the closure.
+        let inner = Arc::new(CallbackInner {
             entry: Entry::Libffi(closure),
             code: code as usize,
             shared,
-        };
-        let user_data = std::ptr::from_ref::<Shared>(&inner.shared).cast_mut();
+        });
+        let user_data = Arc::as_ptr(&inner).cast_mut();
         // SAFETY: `closure`/`code` are a fresh allocation from
-        // ffi_closure_alloc; the cif and `user_data` live in `inner.shared`,
-        // which the closure never outlives (Drop frees the closure first).
+        // ffi_closure_alloc; the cif and `user_data` live in the Arc's
+        // allocation, which the closure never outlives (Drop frees the
+        // closure first).
         let status = unsafe {
             raw::ffi_prep_closure_loc(
                 closure,
@@ -294,15 +302,12 @@ impl Callback {
             )
         };
         if status != raw::ffi_status_FFI_OK {
-            // `inner` is dropped here, freeing the closure.
             return Err(Error::Ffi {
                 function: inner.shared.prototype.to_string(),
                 message: format!("ffi_prep_closure_loc failed with status {status}"),
             });
         }
-        Ok(Callback {
-            inner: Arc::new(inner),
-        })
+        Ok(Callback { inner })
     }
 
     /// ctypes' `use_errno=True` for a callback: while the closure runs, this
@@ -318,6 +323,11 @@ impl Callback {
     /// The address of the C-callable code (what C receives).
     pub fn address(&self) -> usize {
         self.inner.code
+    }
+
+    /// How many handles share this callback's code.
+    pub(crate) fn handles(&self) -> usize {
+        Arc::strong_count(&self.inner)
     }
 
     /// The prototype this callback implements.
@@ -371,21 +381,80 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// The code every callback runs when C calls it.
+/// The code every callback runs when C calls it through a libffi closure.
 ///
 /// # Safety
 /// Called by libffi only, with the cif prepared for this closure, a result
 /// buffer large enough for the restype (at least an `ffi_arg`), one argument
-/// pointer per parameter, and the `Shared` the closure was prepared with.
+/// pointer per parameter, and the `CallbackInner` the closure was prepared
+/// with as `user_data`.
 unsafe extern "C" fn trampoline(
     _cif: *mut ffi_cif,
     ret: *mut c_void,
     args: *mut *mut c_void,
     user_data: *mut c_void,
 ) {
-    // SAFETY: `user_data` is the `Shared` of a live CallbackInner (it frees
-    // the closure before `Shared` goes away); the rest is libffi's contract.
-    unsafe { invoke(&*user_data.cast::<Shared>(), ret, args) }
+    // SAFETY: `user_data` is the `CallbackInner` of a live callback (C calls
+    // it only while a handle exists, which is the contract of the call that
+    // handed it over).
+    let callback = unsafe { Entered::new(user_data.cast_const().cast()) };
+    let params = callback.shared.plan.args();
+    if params.iter().all(|(_, conv)| *conv != ArgConv::Empty) {
+        // SAFETY: libffi's contract, forwarded.
+        return unsafe { invoke(&callback, ret, args) };
+    }
+    // libffi's list leaves out the arguments passed as nothing (zero-size
+    // structures): give the body one pointer per parameter.
+    let mut full = Vec::with_capacity(params.len());
+    let mut next = 0;
+    for (_, conv) in params {
+        if *conv == ArgConv::Empty {
+            full.push(std::ptr::NonNull::<u8>::dangling().as_ptr().cast());
+        } else {
+            // SAFETY: libffi passes one pointer per argument it sees.
+            full.push(unsafe { *args.add(next) });
+            next += 1;
+        }
+    }
+    // SAFETY: libffi's contract, with the list completed as above (a
+    // zero-size argument is never read).
+    unsafe { invoke(&callback, ret, full.as_mut_ptr()) }
+}
+
+/// A strong reference to a callback, taken when C enters it and released
+/// when the call ends: a closure that drops the last [`Callback`] handle
+/// while running is freed only after it has returned. Releasing it never
+/// unwinds into C, even if a captured value's `Drop` panics.
+pub(super) struct Entered(std::mem::ManuallyDrop<Arc<CallbackInner>>);
+
+impl Entered {
+    /// # Safety
+    /// `inner` points at the `CallbackInner` of a callback that is alive
+    /// (its strong count is at least one) when this is called.
+    pub(super) unsafe fn new(inner: *const CallbackInner) -> Entered {
+        // SAFETY: forwarded from the caller: the count is at least one, and
+        // the reference taken here is released exactly once, in Drop.
+        let arc = unsafe {
+            Arc::increment_strong_count(inner);
+            Arc::from_raw(inner)
+        };
+        Entered(std::mem::ManuallyDrop::new(arc))
+    }
+}
+
+impl std::ops::Deref for Entered {
+    type Target = CallbackInner;
+    fn deref(&self) -> &CallbackInner {
+        &self.0
+    }
+}
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        // SAFETY: taken once, here; `self.0` is not used afterwards.
+        let arc = unsafe { std::mem::ManuallyDrop::take(&mut self.0) };
+        drop_contained(arc);
+    }
 }
 
 /// The body both entries run: the errno swap when asked, the closure under
@@ -395,7 +464,8 @@ unsafe extern "C" fn trampoline(
 /// `args` holds one pointer per parameter, each at a value of its type;
 /// `ret` is writable for the result (at least an `ffi_arg`, or the
 /// structure's size).
-unsafe fn invoke(shared: &Shared, ret: *mut c_void, args: *mut *mut c_void) {
+unsafe fn invoke(callback: &Entered, ret: *mut c_void, args: *mut *mut c_void) {
+    let shared = &callback.shared;
     let outcome = if shared.use_errno.load(Ordering::Relaxed) {
         let (real, private) = (errno::location(), errno::private());
         // SAFETY: both are this thread's errno pointers.
@@ -410,17 +480,32 @@ unsafe fn invoke(shared: &Shared, ret: *mut c_void, args: *mut *mut c_void) {
         catch_unwind(AssertUnwindSafe(|| unsafe { shared.run(ret, args) }))
     };
     let error = match outcome {
-        Ok(Ok(())) => return,
-        Ok(Err(e)) => e,
-        Err(payload) => Error::Callback {
-            prototype: shared.prototype.to_string(),
-            message: format!("the closure panicked: {}", panic_message(&*payload)),
-        },
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(e),
+        Err(payload) => {
+            let message = panic_message(&*payload);
+            drop_contained(payload);
+            Some(Error::Callback {
+                prototype: shared.prototype.to_string(),
+                message: format!("the closure panicked: {message}"),
+            })
+        }
     };
-    // SAFETY: the result buffer holds at least `result_size` bytes.
-    unsafe { std::ptr::write_bytes(ret.cast::<u8>(), 0, shared.result_size()) };
-    shared.failures.fetch_add(1, Ordering::Relaxed);
-    *lock(&shared.last_error) = Some(error);
+    if let Some(error) = error {
+        // SAFETY: the result buffer holds at least `result_size` bytes.
+        unsafe { std::ptr::write_bytes(ret.cast::<u8>(), 0, shared.result_size()) };
+        shared.failures.fetch_add(1, Ordering::Relaxed);
+        *lock(&shared.last_error) = Some(error);
+    }
+}
+
+/// Drops `value` without letting a panic in its `Drop` unwind into C (a
+/// panic payload whose own drop panics, a closure's capture): a second
+/// panic's payload is leaked rather than dropped.
+fn drop_contained<T>(value: T) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(value))) {
+        std::mem::forget(payload);
+    }
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
@@ -471,7 +556,7 @@ impl Shared {
         }
         let result = func(values.as_slice())?;
         // SAFETY: `ret` is libffi's result buffer for this restype.
-        unsafe { self.encode_result(&result, ret.cast()) }.map_err(|e| Error::Callback {
+        unsafe { self.encode_result(result, ret.cast()) }.map_err(|e| Error::Callback {
             prototype: self.prototype.to_string(),
             message: format!("the result: {e}"),
         })
@@ -479,31 +564,29 @@ impl Shared {
 
     /// Writes the closure's result where libffi expects it.
     ///
+    /// A pointer C receives (a string, an instance's address, a structure's
+    /// pointer fields) must point at memory that something other than the
+    /// result itself keeps alive: the result is dropped when the callback
+    /// returns, and what only it kept would be freed under C's feet. Such a
+    /// result is refused (C then gets a zeroed result).
+    ///
     /// # Safety
     /// `ret` must be writable for [`Shared::result_size`] bytes.
-    unsafe fn encode_result(&self, v: &Value, ret: *mut u8) -> Result<()> {
-        match self.plan.ret() {
-            RetConv::Void => Ok(()),
+    unsafe fn encode_result(&self, v: Value, ret: *mut u8) -> Result<()> {
+        let keeps = match self.plan.ret() {
+            RetConv::Void => return Ok(()),
             RetConv::Scalar(s) => {
                 // the commonest results (an integer or a float in range) as
                 // the full register libffi reads
-                if let Some(word) = codec::scalar_word(*s, v) {
+                if let Some(word) = codec::scalar_word(*s, &v) {
                     // SAFETY: the buffer holds at least a full ffi_arg.
                     unsafe { std::ptr::copy_nonoverlapping(word.to_ne_bytes().as_ptr(), ret, 8) };
                     return Ok(());
                 }
                 let mut tmp = [0u8; 16];
                 // SAFETY: `tmp` has room for every fundamental type.
-                let keep = unsafe { codec::encode_scalar(*s, &self.restype, v, tmp.as_mut_ptr()) }?;
-                if matches!(keep, Keep::Bytes(_) | Keep::Wide(_)) {
-                    return Err(Error::Unsupported {
-                        operation: "returning a string from a callback".into(),
-                        type_name: self.restype.to_string(),
-                        reason: "nothing would own the string once the callback returns; \
-                                 return the address of memory that outlives the call"
-                            .into(),
-                    });
-                }
+                let keep =
+                    unsafe { codec::encode_scalar(*s, &self.restype, &v, tmp.as_mut_ptr()) }?;
                 if s.is_integer() && s.size() < size_of::<raw::ffi_arg>() {
                     // libffi expects a full register: sign- or zero-extend.
                     let wide = codec::widen(&tmp[..s.size()], s.is_signed()).to_ne_bytes();
@@ -513,30 +596,49 @@ impl Shared {
                     // SAFETY: the buffer holds the restype's size.
                     unsafe { std::ptr::copy_nonoverlapping(tmp.as_ptr(), ret, s.size()) };
                 }
-                Ok(())
+                vec![keep]
             }
             RetConv::Pointer(ty) => {
-                let (addr, _) = codec::pointer_target(ty, v, false)?;
+                let (addr, keep) = codec::pointer_target(ty, &v, true)?;
                 let bytes = addr.to_ne_bytes();
                 // SAFETY: the buffer holds a pointer.
                 unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), ret, bytes.len()) };
-                Ok(())
+                vec![keep]
             }
-            RetConv::Aggregate(ty) => match v {
+            RetConv::Aggregate(ty) => match &v {
                 Value::Data(d) if d.ctype() == ty => {
                     d.check_readable("returning")?;
                     // SAFETY: the buffer holds `size` bytes; so does the instance.
                     unsafe { std::ptr::copy_nonoverlapping(d.ptr(), ret, ty.size()) };
-                    Ok(())
+                    d.keeps_within()
                 }
-                _ => Err(crate::error::ConvError::new(
-                    ty.to_string(),
-                    v.describe(),
-                    "a structure or union result takes an instance of exactly its type",
-                )
-                .into()),
+                _ => {
+                    return Err(crate::error::ConvError::new(
+                        ty.to_string(),
+                        v.describe(),
+                        "a structure or union result takes an instance of exactly its type",
+                    )
+                    .into());
+                }
             },
+        };
+        if keeps.iter().all(|k| matches!(k, Keep::None)) {
+            return Ok(());
         }
+        let described = v.describe();
+        drop(v);
+        if keeps.iter().all(Keep::is_shared) {
+            return Ok(());
+        }
+        Err(Error::Unsupported {
+            operation: "returning a pointer from a callback".into(),
+            type_name: self.restype.to_string(),
+            reason: format!(
+                "nothing would own what the result ({described}) points into once the \
+                 callback returns (only the result keeps it alive); return memory that \
+                 outlives the call (an instance the closure keeps, or C's own memory)"
+            ),
+        })
     }
 }
 
@@ -560,6 +662,7 @@ unsafe fn decode_arg(ty: &CType, conv: ArgConv, p: *const u8) -> Result<Value> {
             };
             Ok(Value::Data(CData::from_bytes(&pointer_type, &addr)?))
         }
+        ArgConv::Empty => Ok(Value::Data(CData::try_new(ty)?)),
         ArgConv::Aggregate => {
             // SAFETY: a structure of `size` bytes is at `p`.
             let bytes = unsafe { std::slice::from_raw_parts(p, ty.size()) };

@@ -23,14 +23,14 @@ use std::sync::atomic::{AtomicPtr, Ordering};
 
 use once_cell::sync::Lazy;
 
-use super::Shared;
+use super::{CallbackInner, Entered};
 use crate::call::regs::{Frame, MAX_ARGS};
 
 /// How many callbacks can use a thunk at once (64 KiB of code).
 const THUNKS: usize = 4096;
 
 /// Which callback each thunk enters; null when the slot is free.
-static SLOTS: [AtomicPtr<Shared>; THUNKS] =
+static SLOTS: [AtomicPtr<CallbackInner>; THUNKS] =
     [const { AtomicPtr::new(std::ptr::null_mut()) }; THUNKS];
 
 /// The free slots.
@@ -113,17 +113,20 @@ const _: () = assert!(size_of::<Frame>() == 144);
 unsafe extern "C" fn thunk_dispatch(slot: u32, frame: *mut Frame) {
     // SAFETY: the entry passes its own, live frame.
     let frame = unsafe { &mut *frame };
-    let shared = SLOTS
+    let inner = SLOTS
         .get(slot as usize)
         .map_or(std::ptr::null_mut(), |s| s.load(Ordering::Acquire));
-    // SAFETY: a slot holds a live callback's `Shared` (the callback clears it
-    // before freeing anything); C calling a freed callback breaks the
-    // contract of the call that handed it over, and finds null here at most.
-    let Some(shared) = (unsafe { shared.as_ref() }) else {
+    if inner.is_null() {
         frame.ret = [0; 4];
         return;
-    };
-    let Some(regs) = shared.plan.regs() else {
+    }
+    // SAFETY: a slot holds a live callback's `CallbackInner` (the callback
+    // clears it before freeing anything); C calling a freed callback breaks
+    // the contract of the call that handed it over, and finds null here at
+    // most. `callback` keeps it alive until this function returns, even if
+    // the closure drops its last handle.
+    let callback = unsafe { Entered::new(inner) };
+    let Some(regs) = callback.shared.plan.regs() else {
         frame.ret = [0; 4];
         return;
     };
@@ -131,10 +134,10 @@ unsafe extern "C" fn thunk_dispatch(slot: u32, frame: *mut Frame) {
     let mut avalues = [std::ptr::null_mut::<c_void>(); MAX_ARGS];
     let mut buf = [0u64; 2];
     let ret = regs.callee_args(frame, &mut scratch, &mut avalues, &mut buf);
-    // SAFETY: `avalues` points at each argument as the prototype has it, and
-    // `ret` at a buffer large enough for the result (16 bytes, or the
+    // SAFETY: `avalues` points at each argument as the prototype has it,
+    // and `ret` at a buffer large enough for the result (16 bytes, or the
     // caller's memory for a structure returned through a hidden pointer).
-    unsafe { super::invoke(shared, ret, avalues.as_mut_ptr()) };
+    unsafe { super::invoke(&callback, ret, avalues.as_mut_ptr()) };
     regs.callee_result(frame, &buf);
 }
 
@@ -144,14 +147,17 @@ pub(super) struct Thunk {
 }
 
 impl Thunk {
-    /// Claims a free thunk for `shared`, or `None` when all are taken.
-    ///
-    /// `shared` must stay where it is and alive until the thunk is dropped.
-    pub(super) fn claim(shared: &Shared) -> Option<Thunk> {
+    /// Claims a free thunk, or `None` when all are taken. It enters nothing
+    /// until [`bind`](Thunk::bind) is called.
+    pub(super) fn claim() -> Option<Thunk> {
         let slot = FREE.lock().unwrap_or_else(|p| p.into_inner()).pop()?;
-        let ptr = std::ptr::from_ref(shared).cast_mut();
-        SLOTS[usize::from(slot)].store(ptr, Ordering::Release);
         Some(Thunk { slot })
+    }
+
+    /// Makes the thunk enter `callback`, which must stay where it is and
+    /// alive until the thunk is dropped.
+    pub(super) fn bind(&self, callback: *const CallbackInner) {
+        SLOTS[usize::from(self.slot)].store(callback.cast_mut(), Ordering::Release);
     }
 
     /// The code address C calls.

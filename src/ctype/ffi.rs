@@ -36,25 +36,35 @@ pub(crate) enum Role {
     Result,
 }
 
-/// The libffi type for `ty` in a call signature.
-pub(crate) fn ffi_type_for(ty: &CType, role: Role, context: &str) -> Result<*mut ffi_type> {
+/// The libffi type for `ty` in a call signature, or `None` for an argument
+/// that is passed as nothing: a structure or union of size 0 (gcc passes an
+/// empty `struct E {}` as nothing, and returns it as nothing). libffi never
+/// sees a zero-size aggregate: it would compute (and write) the layout of
+/// one itself.
+pub(crate) fn ffi_type_for(ty: &CType, role: Role, context: &str) -> Result<Option<*mut ffi_type>> {
     let unsupported = |reason: &str| Error::Unsupported {
         operation: context.to_owned(),
         type_name: ty.to_string(),
         reason: reason.to_owned(),
     };
     match ty.kind() {
-        Kind::Void if role == Role::Result => Ok(&raw mut raw::ffi_type_void),
+        Kind::Void if role == Role::Result => Ok(Some(&raw mut raw::ffi_type_void)),
         Kind::Void => Err(unsupported("void cannot be an argument type")),
-        Kind::Scalar { scalar, .. } => Ok(scalar.ffi_type()),
-        Kind::Pointer(_) | Kind::Function(_) => Ok(&raw mut raw::ffi_type_pointer),
-        Kind::Array { .. } if role == Role::Argument => Ok(&raw mut raw::ffi_type_pointer),
+        Kind::Scalar { scalar, .. } => Ok(Some(scalar.ffi_type())),
+        Kind::Pointer(_) | Kind::Function(_) => Ok(Some(&raw mut raw::ffi_type_pointer)),
+        Kind::Array { .. } if role == Role::Argument => Ok(Some(&raw mut raw::ffi_type_pointer)),
         Kind::Array { .. } => Err(unsupported("C functions cannot return arrays")),
         Kind::Record(r) => {
-            if r.body.get().is_none() {
+            let Some(body) = r.body.get() else {
                 return Err(unsupported(
                     "the type is incomplete: declared but not yet defined",
                 ));
+            };
+            if body.size == 0 {
+                return Ok(match role {
+                    Role::Argument => None,
+                    Role::Result => Some(&raw mut raw::ffi_type_void),
+                });
             }
             let agg = r
                 .ffi
@@ -71,7 +81,7 @@ pub(crate) fn ffi_type_for(ty: &CType, role: Role, context: &str) -> Result<*mut
                     ty.align()
                 )));
             }
-            Ok(agg.ty_ptr())
+            Ok(Some(agg.ty_ptr()))
         }
     }
 }
@@ -79,8 +89,10 @@ pub(crate) fn ffi_type_for(ty: &CType, role: Role, context: &str) -> Result<*mut
 /// A structure or union as libffi sees it.
 pub(crate) struct FfiAggregate {
     /// The description handed to libffi; boxed so that its address, which
-    /// prepared cifs hold, never changes. libffi never writes to it (it
-    /// only fills in aggregates whose size is 0, and ours never is).
+    /// prepared cifs hold, never changes. libffi never writes to it: it
+    /// fills in only aggregates whose size is 0, and a zero-size aggregate
+    /// never gets a description (`new` refuses it, and `ffi_type_for` passes
+    /// such types as nothing).
     ty: Box<ffi_type>,
     /// The NULL-terminated element array that `ty.elements` points into.
     _elements: Box<[*mut ffi_type]>,
@@ -104,6 +116,10 @@ impl FfiAggregate {
     fn new(ty: &CType) -> std::result::Result<FfiAggregate, String> {
         use sysv::{Class, classify_aggregate};
         let size = ty.size();
+        if size == 0 {
+            // libffi would write a layout into a zero-size description
+            return Err("a structure of size 0 is passed as nothing".to_owned());
+        }
         let align =
             u16::try_from(ty.align()).map_err(|_| "alignment too large for libffi".to_owned())?;
         let (elements, unreturnable): (Vec<*mut ffi_type>, Option<String>) =
@@ -163,7 +179,8 @@ impl FfiAggregate {
 /// Element lists of these statics are empty, NULL-terminated arrays.
 struct StaticType(std::cell::UnsafeCell<ffi_type>);
 // SAFETY: the wrapped ffi_types are never written after initialisation (by
-// us or by libffi, which only writes aggregates of size 0).
+// us or by libffi, which only writes aggregates of size 0, and these have
+// sizes 33 and 8).
 unsafe impl Sync for StaticType {}
 struct StaticElements(std::cell::UnsafeCell<[*mut ffi_type; 1]>);
 // SAFETY: a single NULL pointer, never written.

@@ -3,6 +3,7 @@
 
 use super::CData;
 use super::codec;
+use super::keep::BufferKind;
 use crate::call::typed::CRepr;
 use crate::ctype::record::{ByteOrder, Member};
 use crate::ctype::{CType, Kind, Scalar};
@@ -421,16 +422,18 @@ impl CData {
         if let Some(v) = unsafe { codec::decode_number(s, at) } {
             return Ok(v);
         }
-        let follow = match s {
-            Scalar::CharP | Scalar::WCharP => {
-                let mut p = [0u8; size_of::<usize>()];
-                // SAFETY: a pointer-sized scalar lies at `at` (see `load`).
-                unsafe { std::ptr::copy_nonoverlapping(at, p.as_mut_ptr(), p.len()) };
-                let stored = usize::from_ne_bytes(p);
-                stored != 0 && self.may_follow(offset, stored)
-            }
-            _ => false,
+        let kind = match s {
+            Scalar::CharP => Some(BufferKind::Bytes),
+            Scalar::WCharP => Some(BufferKind::Wide),
+            _ => None,
         };
+        let follow = kind.is_some_and(|kind| {
+            let mut p = [0u8; size_of::<usize>()];
+            // SAFETY: a pointer-sized scalar lies at `at` (see `load`).
+            unsafe { std::ptr::copy_nonoverlapping(at, p.as_mut_ptr(), p.len()) };
+            let stored = usize::from_ne_bytes(p);
+            stored != 0 && self.may_follow(stored, kind)
+        });
         // SAFETY: the scalar lies inside the memory (see `load`), and strings
         // are followed only where `may_follow` vouches for them.
         unsafe { codec::decode_scalar(s, at, follow) }

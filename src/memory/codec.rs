@@ -9,13 +9,14 @@ use std::ffi::{CStr, c_char};
 use std::ptr;
 use std::rc::Rc;
 
-use crate::callback::Callback;
+use super::keep::Keep;
+
 use crate::ctype::scalar::{LONG_DOUBLE, LongDoubleFormat};
 use crate::ctype::{CType, Kind, Scalar};
 use crate::error::{ConvError, Error, Result};
 use crate::memory::CData;
 use crate::memory::longdouble::{f64_to_x87, x87_to_f64};
-use crate::value::Value;
+use crate::value::{Value, byref_address};
 
 /// A `wchar_t` code unit.
 #[cfg(not(windows))]
@@ -23,81 +24,6 @@ pub(crate) type WideUnit = u32;
 /// A `wchar_t` code unit.
 #[cfg(windows)]
 pub(crate) type WideUnit = u16;
-
-/// What a stored pointer points into, which must stay alive as long as the
-/// pointer is in use (ctypes' `_objects`).
-///
-/// Cloning shares what is kept, never copies it: a clone travels with a copy
-/// of the pointer (a structure copied into another), and both copies point
-/// at the same buffer.
-#[derive(Clone, Default)]
-pub(crate) enum Keep {
-    /// Nothing: the value is plain data, or the pointer is the caller's business.
-    #[default]
-    None,
-    /// A NUL-terminated byte string made from a `Bytes` or `Str` value.
-    Bytes(Rc<[u8]>),
-    /// A NUL-terminated wide string made from a `Str` value.
-    Wide(Rc<[WideUnit]>),
-    /// An instance whose address was stored; held only so that it outlives
-    /// the pointer.
-    Data(#[allow(dead_code)] CData),
-    /// A callback whose code address was stored; held so that the code
-    /// outlives the function pointer.
-    Callback(#[allow(dead_code)] Callback),
-}
-
-/// What a call keeps alive until it returns: the copies it made of string
-/// arguments. The first needs no allocation of its own; the list is two
-/// words and a tag to set up, so calls without strings pay nearly nothing.
-#[derive(Default)]
-pub(crate) struct KeepList {
-    /// Dropped by hand, and only when set: the drop glue of an empty `Keep`
-    /// would be a call on every foreign call.
-    first: std::mem::ManuallyDrop<Keep>,
-    more: Vec<Keep>,
-}
-
-impl KeepList {
-    /// Holds `keep` until the list is dropped.
-    #[inline]
-    pub(crate) fn push(&mut self, keep: Keep) {
-        if matches!(*self.first, Keep::None) {
-            // the slot holds nothing that needs dropping
-            self.first = std::mem::ManuallyDrop::new(keep);
-        } else {
-            self.more.push(keep);
-        }
-    }
-}
-
-impl Drop for KeepList {
-    #[inline]
-    fn drop(&mut self) {
-        if !matches!(*self.first, Keep::None) {
-            // SAFETY: `first` is dropped here only, once.
-            unsafe { std::mem::ManuallyDrop::drop(&mut self.first) };
-        }
-    }
-}
-
-impl Keep {
-    /// Whether this keeps a copy rctypes made for the value (a string): only
-    /// those must be held during a call, since the arguments themselves
-    /// outlive it.
-    pub(crate) fn is_copy(&self) -> bool {
-        matches!(self, Keep::Bytes(_) | Keep::Wide(_))
-    }
-
-    /// The address of the kept buffer, when it is one rctypes made.
-    pub(crate) fn buffer_address(&self) -> Option<usize> {
-        match self {
-            Keep::Bytes(b) => Some(b.as_ptr() as usize),
-            Keep::Wide(w) => Some(w.as_ptr() as usize),
-            _ => None,
-        }
-    }
-}
 
 fn int_range(s: Scalar) -> (i128, i128) {
     let bits = 8 * s.size() as u32;
@@ -389,7 +315,11 @@ fn encode_pointer(s: Scalar, v: &Value) -> Option<Result<(usize, Keep), String>>
             let addr = buf.as_ptr() as usize;
             (addr, Keep::Bytes(buf))
         })),
-        Value::ByRef { target, offset } => keep_data(target, target.address() + offset),
+        Value::ByRef { target, offset } => Some(
+            byref_address(target, *offset)
+                .map(|addr| (addr, Keep::Data(target.clone())))
+                .ok_or_else(|| byref_past_end(target, *offset)),
+        ),
         Value::Callback(cb) if s == Scalar::VoidP => {
             Some(Ok((cb.address(), Keep::Callback(cb.clone()))))
         }
@@ -411,7 +341,7 @@ fn encode_pointer(s: Scalar, v: &Value) -> Option<Result<(usize, Keep), String>>
             if !accepted {
                 return None;
             }
-            keep_data(d, d.pointer_value().unwrap_or_else(|| d.address()))
+            keep_data(d, d.as_pointer())
         }
         _ => None,
     }
@@ -453,7 +383,10 @@ pub(crate) fn pointer_target(
     };
     match v {
         Value::Null => Ok((0, Keep::None)),
-        Value::ByRef { target: d, offset } => Ok((d.address() + offset, keep(d))),
+        Value::ByRef { target: d, offset } => match byref_address(d, *offset) {
+            Some(addr) => Ok((addr, keep(d))),
+            None => Err(wrong(&byref_past_end(d, *offset))),
+        },
         Value::Callback(cb) if target.is_none() => {
             if cb.prototype() != ty {
                 return Err(wrong(&format!(
@@ -468,6 +401,11 @@ pub(crate) fn pointer_target(
             };
             Ok((cb.address(), kept))
         }
+        // An array parameter is a pointer to the first element: an array
+        // instance of the type gives its own address.
+        Value::Data(d) if d.ctype() == ty && ty.element().is_some() => Ok((d.address(), keep(d))),
+        // A pointer instance of the type gives the address it holds, kept
+        // alive by what the instance keeps.
         Value::Data(d) if d.ctype() == ty => {
             let kept = if want_keep {
                 d.keep_at(d.offset).unwrap_or_default()
@@ -490,6 +428,15 @@ pub(crate) fn pointer_target(
         )),
         _ => Err(wrong("wrong type")),
     }
+}
+
+/// Why a `byref` offset is refused.
+fn byref_past_end(target: &CData, offset: usize) -> String {
+    format!(
+        "byref offset {offset} lies past the end of the {}-byte {} instance",
+        target.ctype().size(),
+        target.ctype()
+    )
 }
 
 /// Whether `ty` is an array of `elem` (a `char[]` or `wchar_t[]` buffer).

@@ -3,6 +3,7 @@
 mod access;
 pub(crate) mod buffers;
 pub(crate) mod codec;
+pub(crate) mod keep;
 pub(crate) mod longdouble;
 mod pointer;
 pub(crate) mod raw;
@@ -17,7 +18,7 @@ use crate::ctype::{CType, Kind};
 use crate::error::{Error, Result};
 use crate::library::CDll;
 use crate::value::Value;
-use codec::Keep;
+use keep::{BufferKind, Keep, KeepMap};
 
 /// A C instance: a value of some [`CType`] living in memory, like a ctypes
 /// instance (`c_int(42)`, `Point()`, `(c_int * 4)()`, `POINTER(c_int)()`).
@@ -89,12 +90,14 @@ pub(crate) struct Memory {
     /// trusted: only pointers rctypes stored itself are followed there.
     trusted: bool,
     /// ctypes' `_objects`: for each offset where a pointer was stored, what it
-    /// points into. Replaced when that pointer is overwritten.
-    keep: RefCell<Vec<(usize, Keep)>>,
+    /// points into. Replaced when that pointer is overwritten. Never holds
+    /// this block itself: a pointer into its own block keeps nothing (a
+    /// node pointing at itself would otherwise never be freed).
+    keep: RefCell<KeepMap>,
     /// What pointers in this memory stored into foreign memory they point at
     /// (`write` through a pointer), keyed by the address written: ctypes
     /// keeps these on the pointer too.
-    remote_keep: RefCell<Vec<(usize, Keep)>>,
+    remote_keep: RefCell<KeepMap>,
     /// Keeps foreign memory's owner (its library) alive.
     _owner: Option<CDll>,
 }
@@ -127,8 +130,8 @@ impl Memory {
             trusted: matches!(storage, Storage::Foreign),
             storage,
             inline: UnsafeCell::new(Inline([0; INLINE_SIZE])),
-            keep: RefCell::new(Vec::new()),
-            remote_keep: RefCell::new(Vec::new()),
+            keep: RefCell::new(KeepMap::default()),
+            remote_keep: RefCell::new(KeepMap::default()),
             _owner: owner,
         }
     }
@@ -316,6 +319,39 @@ impl CData {
         Some(usize::from_ne_bytes(bytes))
     }
 
+    /// How many handles share this instance's memory block (views and
+    /// clones included).
+    pub(crate) fn memory_handles(&self) -> usize {
+        Rc::strong_count(&self.mem)
+    }
+
+    /// `keep` without what points into this instance's own block: a
+    /// pointer into the block that holds it must not keep that block alive.
+    fn without_self(&self, keep: Keep) -> Keep {
+        match keep {
+            Keep::Data(d) if Rc::ptr_eq(&d.mem, &self.mem) => Keep::None,
+            other => other,
+        }
+    }
+
+    /// The address this instance stands for where C expects a pointer: the
+    /// address a pointer instance holds, or the instance's own address for
+    /// anything else (an array decays to its first element, as in C).
+    pub(crate) fn as_pointer(&self) -> usize {
+        self.pointer_value().unwrap_or_else(|| self.address())
+    }
+
+    /// Clones of what the pointers stored inside this instance keep alive.
+    pub(crate) fn keeps_within(&self) -> Vec<Keep> {
+        self.mem
+            .keep
+            .borrow()
+            .range(self.offset..self.offset.saturating_add(self.ty.size()))
+            .into_iter()
+            .map(|(_, k)| k)
+            .collect()
+    }
+
     /// Records (or replaces) what the pointer stored at `offset` (from the
     /// memory's start) keeps alive.
     #[inline]
@@ -324,10 +360,7 @@ impl CData {
         if kept.is_empty() && matches!(keep, Keep::None) {
             return; // nothing kept, nothing to keep: plain data
         }
-        kept.retain(|(off, _)| *off != offset);
-        if !matches!(keep, Keep::None) {
-            kept.push((offset, keep));
-        }
+        kept.insert(offset, self.without_self(keep));
     }
 
     /// Forgets what the pointer that was stored at `offset` kept alive (plain
@@ -336,7 +369,7 @@ impl CData {
     pub(crate) fn clear_keep(&self, offset: usize) {
         let mut kept = self.mem.keep.borrow_mut();
         if !kept.is_empty() {
-            kept.retain(|(off, _)| *off != offset);
+            kept.insert(offset, Keep::None);
         }
     }
 
@@ -344,64 +377,58 @@ impl CData {
     /// memory, keyed by absolute address (for stores through a pointer into
     /// foreign memory, whose temporary view would otherwise drop them).
     pub(crate) fn hand_keeps_to(&self, holder: &CData) {
-        let base = self.mem.base() as usize;
-        let moved: Vec<(usize, Keep)> = self
-            .mem
-            .keep
-            .borrow_mut()
-            .drain(..)
-            .map(|(off, k)| (base + off, k))
-            .collect();
+        let moved = self.mem.keep.borrow_mut().drain();
         if moved.is_empty() {
             return;
         }
+        let base = self.mem.base() as usize;
         let mut remote = holder.mem.remote_keep.borrow_mut();
-        remote.retain(|(addr, _)| !moved.iter().any(|(a, _)| a == addr));
-        remote.extend(moved);
+        for (off, k) in moved {
+            // the address lies inside this block, so the sum fits
+            remote.insert(base.wrapping_add(off), holder.without_self(k));
+        }
     }
 
     /// What the pointer stored at `offset` keeps alive, if anything.
     pub(crate) fn keep_at(&self, offset: usize) -> Option<Keep> {
-        self.mem
-            .keep
-            .borrow()
-            .iter()
-            .find(|(off, _)| *off == offset)
-            .map(|(_, k)| k.clone())
+        self.mem.keep.borrow().get(offset).cloned()
     }
 
     /// Copies `size` bytes from `src` to `dst_offset` of this memory, with
     /// everything `src` keeps alive in that range (ctypes copies `_objects`
     /// along with the bytes); what the overwritten range kept is released.
     pub(crate) fn copy_from(&self, dst_offset: usize, src: &CData, size: usize) {
-        let moved: Vec<(usize, Keep)> = src
+        let moved = src
             .mem
             .keep
             .borrow()
-            .iter()
-            .filter(|(off, _)| *off >= src.offset && *off < src.offset + size)
-            .map(|(off, k)| (off - src.offset + dst_offset, k.clone()))
-            .collect();
+            .range(src.offset..src.offset.saturating_add(size));
         // SAFETY: both ranges lie inside their instances' memory (the callers
         // checked readability and that the types match in size); `copy`
         // tolerates overlap.
         unsafe { std::ptr::copy(src.ptr(), self.at_offset(dst_offset), size) };
         let mut kept = self.mem.keep.borrow_mut();
-        kept.retain(|(off, _)| *off < dst_offset || *off >= dst_offset + size);
-        kept.extend(moved);
+        kept.remove_range(dst_offset..dst_offset.saturating_add(size));
+        for (off, k) in moved {
+            // `off` lies in `src.offset..src.offset + size`
+            kept.insert(off - src.offset + dst_offset, self.without_self(k));
+        }
     }
 
-    /// Whether the `char *` / `wchar_t *` stored at `offset` may be followed:
-    /// in trusted foreign memory always; in owned memory only when it points
-    /// at the buffer rctypes stored there itself.
-    pub(crate) fn may_follow(&self, offset: usize, stored: usize) -> bool {
-        self.mem.trusted
-            || self
-                .mem
-                .keep
-                .borrow()
-                .iter()
-                .any(|(off, k)| *off == offset && k.buffer_address() == Some(stored))
+    /// Whether the `char *` (`kind` Bytes) or `wchar_t *` (Wide) `stored` in
+    /// this instance's memory may be followed: in trusted foreign memory
+    /// always; in owned memory only when it is the start of a string buffer
+    /// of that kind that this block keeps alive (wherever in the block C
+    /// moved the pointer).
+    pub(crate) fn may_follow(&self, stored: usize, kind: BufferKind) -> bool {
+        self.mem.trusted || self.mem.keep.borrow().keeps_buffer(stored, kind)
+    }
+
+    /// A view of `ty` at absolute address `addr`, which lies inside this
+    /// instance's memory block (see [`contains`](CData::contains)).
+    pub(crate) fn view_at_address(&self, ty: &CType, addr: usize) -> CData {
+        let base = self.mem.base() as usize;
+        self.view(ty, addr.saturating_sub(base))
     }
 
     /// Whether `len` bytes at `addr` lie inside this instance's memory.
@@ -410,7 +437,7 @@ impl CData {
         addr >= base
             && addr
                 .checked_add(len)
-                .is_some_and(|end| end <= base + self.mem.len)
+                .is_some_and(|end| end <= base.saturating_add(self.mem.len))
     }
 
     /// A copy of the instance's bytes (ctypes `bytes(obj)`).

@@ -1,7 +1,7 @@
 //! Pointer instances: `pointer(obj)`, `cast`, `contents`, `p[i]`.
 
 use super::CData;
-use super::codec::Keep;
+use super::keep::Keep;
 use crate::ctype::{CType, Kind};
 use crate::error::{Error, Result};
 use crate::value::Value;
@@ -69,10 +69,14 @@ impl CData {
         Ok(out)
     }
 
-    /// The instance rctypes owns that holds `len` bytes at `addr`, found by
-    /// following what this pointer keeps alive (a `pointer()`, a `cast`, a
-    /// pointer field set from an instance).
+    /// The instance rctypes owns that holds `len` bytes at `addr`: this
+    /// pointer's own memory block (a node pointing at itself), or one found
+    /// by following what this pointer keeps alive (a `pointer()`, a `cast`,
+    /// a pointer field set from an instance).
     fn kept_owner(&self, addr: usize, len: usize) -> Option<CData> {
+        if self.contains(addr, len) {
+            return Some(self.clone());
+        }
         let mut current = self.clone();
         for _ in 0..16 {
             match current.keep_at(current.offset)? {
@@ -124,10 +128,8 @@ impl CData {
     /// bytes as [`CData::from_address`] requires.
     unsafe fn instance_at(&self, ty: &CType, addr: usize) -> CData {
         match self.kept_owner(addr, ty.size()) {
-            Some(owner) => {
-                let offset = owner.offset + (addr - owner.address());
-                owner.view(ty, offset)
-            }
+            // anywhere in the owner's block, before or after the view it is
+            Some(owner) => owner.view_at_address(ty, addr),
             // SAFETY: forwarded from the caller.
             None => unsafe { CData::foreign(ty, addr, None) },
         }
