@@ -75,6 +75,7 @@ pub mod safety {
 
 mod call;
 mod callback;
+mod conv;
 mod ctype;
 mod error;
 mod findlib;

@@ -35,6 +35,9 @@ pub enum Value {
     UInt(u64),
     /// A floating-point number (`float`, `double` and `long double` results).
     Float(f64),
+    /// A complex number, real and imaginary parts (`float _Complex`,
+    /// `double _Complex` and `long double _Complex` values).
+    Complex(f64, f64),
     /// A byte string: `c_char_p` results (without the NUL) and `c_char` results
     /// (one byte); as an argument, a `char *` to a NUL-terminated copy.
     Bytes(Vec<u8>),
@@ -125,6 +128,7 @@ impl Value {
             Value::Int(i) => format!("int {i}"),
             Value::UInt(u) => format!("unsigned int {u}"),
             Value::Float(x) => format!("float {x:?}"),
+            Value::Complex(re, im) => format!("complex ({re:?}, {im:?})"),
             Value::Bytes(b) => format!(
                 "bytes b\"{}\" (length {})",
                 bounded(b.escape_ascii().to_string()),
@@ -298,6 +302,25 @@ impl Value {
         }
     }
 
+    /// A borrow of the C instance inside a `Data` value (no clone: what a
+    /// callback reads its pointer and structure arguments with).
+    ///
+    /// ```
+    /// use rctypes::{CData, CType, Value};
+    /// let v = Value::from(CData::with_value(&CType::c_int(), 7).unwrap());
+    /// assert_eq!(v.as_data().unwrap().value().unwrap(), Value::Int(7));
+    /// assert!(Value::Int(7).as_data().is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::ValueType`] for any other kind of value.
+    pub fn as_data(&self) -> Result<&CData> {
+        match self {
+            Value::Data(d) => Ok(d),
+            other => Err(other.wrong("a C instance")),
+        }
+    }
+
     /// The C instance inside a `Data` value.
     ///
     /// # Errors
@@ -319,6 +342,7 @@ impl fmt::Debug for Value {
             Value::Int(i) => write!(f, "Int({i})"),
             Value::UInt(u) => write!(f, "UInt({u})"),
             Value::Float(x) => write!(f, "Float({x:?})"),
+            Value::Complex(re, im) => write!(f, "Complex({re:?}, {im:?})"),
             Value::Bytes(b) => write!(f, "Bytes(b\"{}\")", b.escape_ascii()),
             Value::Str(s) => write!(f, "Str({s:?})"),
             Value::Pointer(p) => write!(f, "Pointer({p:#x})"),
@@ -340,6 +364,7 @@ impl PartialEq for Value {
             (Value::Int(a), Value::Int(b)) => a == b,
             (Value::UInt(a), Value::UInt(b)) => a == b,
             (Value::Float(a), Value::Float(b)) => a == b,
+            (Value::Complex(a, b), Value::Complex(c, d)) => a == c && b == d,
             (Value::Bytes(a), Value::Bytes(b)) => a == b,
             (Value::Str(a), Value::Str(b)) => a == b,
             (Value::Pointer(a), Value::Pointer(b)) => a == b,

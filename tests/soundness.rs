@@ -393,6 +393,137 @@ fn a_panic_payload_that_panics_on_drop_is_contained() {
     assert!(stdout.contains("survived the bomb"), "{stdout}\n{stderr}");
 }
 
+// ---- 2. callbacks with a padding-only eightbyte ----
+
+fn pad_int() -> CType {
+    CType::structure("PadInt")
+        .field("c", CType::c_char())
+        .align(16)
+        .build()
+        .unwrap()
+}
+
+fn pad_double() -> CType {
+    CType::structure("PadDouble")
+        .field("d", CType::c_double())
+        .align(16)
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn structures_with_a_padding_eightbyte_pass_both_ways() {
+    let (pi, pd, int, long, dbl) = (
+        pad_int(),
+        pad_double(),
+        CType::c_int(),
+        CType::c_long(),
+        CType::c_double(),
+    );
+    // calls
+    let a = CData::new(&pi);
+    a.set("c", 9).unwrap();
+    let f = func("pad_int_value", [pi.clone(), int.clone()], int.clone());
+    assert_eq!(
+        call(&f, &[(&a).into(), 7.into()]).unwrap(),
+        Value::Int(9007)
+    );
+    let d = CData::new(&pd);
+    d.set("d", 2.5).unwrap();
+    let f = func("pad_double_value", [pd.clone(), int.clone()], int.clone());
+    assert_eq!(
+        call(&f, &[(&d).into(), 7.into()]).unwrap(),
+        Value::Int(2507)
+    );
+    let make = func("make_pad_int", [CType::c_char()], pi.clone());
+    let made = call(&make, &[5.into()]).unwrap().into_data().unwrap();
+    assert_eq!(made.get("c").unwrap(), Value::Bytes(vec![5]));
+
+    // callbacks, in registers (C passes x + 1)
+    let proto = CType::function(int.clone(), [pi.clone(), int.clone()]);
+    let cb = Callback::new(&proto, |args| {
+        let a = args[0].clone().into_data()?;
+        Ok(Value::from(
+            i64::from(a.get("c")?.as_bytes()?[0]) * 1000 + args[1].as_i64()?,
+        ))
+    })
+    .unwrap();
+    let f = func(
+        "call_pad_int",
+        [proto.clone(), CType::c_char(), int.clone()],
+        int.clone(),
+    );
+    assert_eq!(
+        call(&f, &[(&cb).into(), 3.into(), 7.into()]).unwrap(),
+        Value::Int(3008)
+    );
+
+    let proto = CType::function(int.clone(), [pd.clone(), int.clone()]);
+    let cb = Callback::new(&proto, |args| {
+        let a = args[0].clone().into_data()?;
+        Ok(Value::from(
+            (a.get("d")?.as_f64()? * 1000.0) as i64 + args[1].as_i64()?,
+        ))
+    })
+    .unwrap();
+    let f = func(
+        "call_pad_double",
+        [proto.clone(), dbl.clone(), int.clone()],
+        int.clone(),
+    );
+    assert_eq!(
+        call(&f, &[(&cb).into(), 1.5.into(), 7.into()]).unwrap(),
+        Value::Int(1508)
+    );
+
+    // callbacks whose signature also needs the stack
+    let mut args = vec![pi.clone(), int.clone()];
+    args.extend(vec![long.clone(); 6]);
+    let proto = CType::function(long.clone(), args);
+    let cb = Callback::new(&proto, |args| {
+        let a = args[0].clone().into_data()?;
+        let c = i64::from(a.get("c")?.as_bytes()?[0]);
+        let longs: Vec<i64> = args[2..].iter().map(|v| v.as_i64().unwrap()).collect();
+        assert_eq!(longs, [30, 40, 50, 60, 70, 80]);
+        Ok(Value::from(c * 1000 + args[1].as_i64()?))
+    })
+    .unwrap();
+    let f = func(
+        "call_pad_int_late",
+        [proto.clone(), CType::c_char(), int.clone()],
+        long.clone(),
+    );
+    assert_eq!(
+        call(&f, &[(&cb).into(), 4.into(), 7.into()]).unwrap(),
+        Value::Int(4008)
+    );
+
+    let mut args = vec![pd.clone(), int.clone(), long.clone()];
+    args.extend(vec![dbl.clone(); 8]);
+    let proto = CType::function(long.clone(), args);
+    let cb = Callback::new(&proto, |args| {
+        let a = args[0].clone().into_data()?;
+        let d = a.get("d")?.as_f64()?;
+        let doubles: Vec<f64> = args[3..].iter().map(|v| v.as_f64().unwrap()).collect();
+        assert_eq!(doubles, [0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5]);
+        Ok(Value::from(
+            (d * 10.0) as i64 * 10_000 + args[1].as_i64()? * 10 + args[2].as_i64()?,
+        ))
+    })
+    .unwrap();
+    let f = func(
+        "call_pad_double_many",
+        [proto.clone(), dbl.clone(), int.clone()],
+        long.clone(),
+    );
+    // d = 2.5, x + 1 = 8, the long is 1000
+    assert_eq!(
+        call(&f, &[(&cb).into(), 2.5.into(), 7.into()]).unwrap(),
+        Value::Int(25 * 10_000 + 80 + 1000)
+    );
+    assert_eq!(cb.failures(), 0);
+}
+
 // ---- 3. empty structures are passed as gcc passes them: as nothing ----
 
 fn empty() -> CType {

@@ -1,26 +1,25 @@
 //! Foreign functions (ctypes' function objects) and the call path:
 //! [`convert`] → [`frame`] → [`invoke`] → [`result`] → errcheck.
 
-pub(crate) mod convert;
+mod dynamic;
 pub(crate) mod errno;
-pub(crate) mod frame;
-pub(crate) mod invoke;
+pub(crate) mod plan;
 #[cfg(all(target_arch = "x86_64", not(windows)))]
-pub(crate) mod regs;
-pub(crate) mod result;
+pub(crate) mod sysv;
 pub(crate) mod typed;
 
-use std::borrow::Cow;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use once_cell::sync::OnceCell;
 
 use crate::ctype::CType;
 use crate::error::{Error, Result};
 use crate::library::CDll;
+use crate::memory::CData;
 use crate::value::Value;
-use frame::Plan;
+use dynamic::DynamicPlans;
+use plan::{Plan, Purpose};
 
 /// The signature of an `errcheck` hook: the decoded result and the arguments
 /// of the call; what it returns is what `call` returns.
@@ -70,7 +69,7 @@ struct FnInner {
     plan: OnceCell<Plan>,
     /// Prepared signatures for calls whose types depend on the values (no
     /// argtypes, or the variadic part), keyed by the full list of types.
-    dynamic_plans: Mutex<Vec<(Vec<CType>, Arc<Plan>)>>,
+    dynamic_plans: DynamicPlans,
 }
 
 impl FnInner {
@@ -86,7 +85,7 @@ impl FnInner {
             use_errno: self.use_errno,
             errcheck: self.errcheck.clone(),
             plan: OnceCell::new(),
-            dynamic_plans: Mutex::new(Vec::new()),
+            dynamic_plans: DynamicPlans::default(),
         }
     }
 }
@@ -105,7 +104,7 @@ impl Function {
                 use_errno,
                 errcheck: None,
                 plan: OnceCell::new(),
-                dynamic_plans: Mutex::new(Vec::new()),
+                dynamic_plans: DynamicPlans::default(),
             }),
         }
     }
@@ -129,7 +128,7 @@ impl Function {
         let mut inner = match Arc::try_unwrap(self.inner) {
             Ok(mut inner) => {
                 inner.plan = OnceCell::new();
-                inner.dynamic_plans = Mutex::new(Vec::new());
+                inner.dynamic_plans = DynamicPlans::default();
                 inner
             }
             Err(shared) => shared.redeclare(),
@@ -240,7 +239,7 @@ impl Function {
                     what: format!("calling `{}`", f.name),
                 });
             }
-            Plan::new(&f.name, types, None, &f.restype)
+            Plan::new(&f.name, types, None, &f.restype, Purpose::Call)
         })
     }
 
@@ -267,6 +266,59 @@ impl Function {
     /// signature that cannot be called. After: decoding errors (a wide string
     /// that is not Unicode) and whatever the errcheck hook returns.
     pub unsafe fn call(&self, args: &[Value]) -> Result<Value> {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.call_with(args, None) }
+    }
+
+    /// Calls the function with a structure or union result written into
+    /// `out`, a caller-provided instance of the restype, instead of a new
+    /// instance: no allocation for the result. For other restypes `out` is
+    /// ignored and the result is returned as [`call`](Function::call) does.
+    ///
+    /// ```
+    /// # fn main() -> rctypes::Result<()> {
+    /// use rctypes::{CData, CDll, CType};
+    /// let libc = CDll::this_process()?;
+    /// let div_t = CType::structure("div_t")
+    ///     .field("quot", CType::c_int())
+    ///     .field("rem", CType::c_int())
+    ///     .build()?;
+    /// let div = libc.function("div")?.argtypes([CType::c_int(), CType::c_int()]).restype(div_t.clone());
+    /// let out = CData::new(&div_t);
+    /// // SAFETY: div(int, int) -> div_t.
+    /// unsafe { div.call_into(&[17.into(), 5.into()], &out)? };
+    /// assert_eq!((out.get("quot")?.as_i64()?, out.get("rem")?.as_i64()?), (3, 2));
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Safety
+    /// As [`Function::call`].
+    ///
+    /// # Errors
+    /// As [`Function::call`], and [`Error::Conversion`] when `out` is not
+    /// an instance of the restype.
+    pub unsafe fn call_into(&self, args: &[Value], out: &CData) -> Result<Value> {
+        let f = &*self.inner;
+        if f.restype.is_record() {
+            if out.ctype() != &f.restype {
+                return Err(crate::error::ConvError::new(
+                    f.restype.to_string(),
+                    format!("{} instance", out.ctype()),
+                    "the result instance must be of exactly the restype",
+                )
+                .into());
+            }
+            out.check_readable("writing the result")?;
+        }
+        // SAFETY: forwarded from the caller; `out` is of the restype.
+        unsafe { self.call_with(args, Some(out)) }
+    }
+
+    /// # Safety
+    /// As [`Function::call`]; `into`, when given, is an instance of the
+    /// restype.
+    #[inline(always)]
+    unsafe fn call_with(&self, args: &[Value], into: Option<&CData>) -> Result<Value> {
         let f = &*self.inner;
         // The common case first: declared argtypes, already prepared (a plan
         // exists only for a non-NULL address and a matching arity).
@@ -274,10 +326,10 @@ impl Function {
             Some(plan) if args.len() == plan.arity() => {
                 // SAFETY: the caller guarantees the declared signature is the
                 // function's real one.
-                unsafe { plan.call(&f.name, f.code, args, f.use_errno) }
+                unsafe { plan.call(f.code, args, f.use_errno, into) }
             }
             // SAFETY: as above.
-            _ => unsafe { self.call_slow(args) },
+            _ => unsafe { self.call_slow(args, into) },
         };
         match &f.errcheck {
             None => result,
@@ -290,9 +342,9 @@ impl Function {
     /// values.
     ///
     /// # Safety
-    /// As [`Function::call`].
+    /// As [`Function::call_with`].
     #[cold]
-    unsafe fn call_slow(&self, args: &[Value]) -> Result<Value> {
+    unsafe fn call_slow(&self, args: &[Value], into: Option<&CData>) -> Result<Value> {
         let f = &*self.inner;
         if f.code == 0 {
             return Err(Error::NullPointer {
@@ -311,10 +363,10 @@ impl Function {
                 }
                 let plan = self.fixed_plan(types)?;
                 // SAFETY: forwarded from the caller.
-                unsafe { plan.call(&f.name, f.code, args, f.use_errno) }
+                unsafe { plan.call(f.code, args, f.use_errno, into) }
             }
             // SAFETY: forwarded from the caller.
-            _ => unsafe { self.call_dynamic(args) },
+            _ => unsafe { self.call_dynamic(args, into) },
         }
     }
 
@@ -322,8 +374,8 @@ impl Function {
     /// no argtypes, or the variadic part of a variadic function.
     ///
     /// # Safety
-    /// As [`Function::call`].
-    unsafe fn call_dynamic(&self, args: &[Value]) -> Result<Value> {
+    /// As [`Function::call_with`].
+    unsafe fn call_dynamic(&self, args: &[Value], into: Option<&CData>) -> Result<Value> {
         let f = &*self.inner;
         let declared = f.argtypes.as_deref().unwrap_or(&[]);
         if args.len() < declared.len() {
@@ -334,39 +386,16 @@ impl Function {
                 variadic: f.variadic,
             });
         }
-        let mut types: Vec<CType> = declared.to_vec();
-        let mut values: Vec<Cow<'_, Value>> =
-            args[..declared.len()].iter().map(Cow::Borrowed).collect();
-        for (i, v) in args.iter().enumerate().skip(declared.len()) {
-            let (ty, v) =
-                convert::default_type(v, f.variadic).map_err(|e| e.at_argument(&f.name, i))?;
-            types.push(ty);
-            values.push(v);
-        }
-        let plan = self.dynamic_plan(types, declared.len())?;
-        let values: Vec<Value> = values.into_iter().map(Cow::into_owned).collect();
-        // SAFETY: forwarded from the caller.
-        unsafe { plan.call(&f.name, f.code, &values, f.use_errno) }
-    }
-
-    /// The prepared signature for these argument types, prepared on first use.
-    fn dynamic_plan(&self, types: Vec<CType>, fixed: usize) -> Result<Arc<Plan>> {
-        let f = &*self.inner;
-        let mut plans = f
-            .dynamic_plans
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some((_, plan)) = plans.iter().find(|(key, _)| *key == types) {
-            return Ok(Arc::clone(plan));
-        }
-        let plan = Arc::new(Plan::new(
+        let fixed = f.variadic.then_some(declared.len());
+        let (plan, values) = f.dynamic_plans.plan_for(
+            declared,
+            args,
+            f.variadic,
+            |types| Plan::new(&f.name, types, fixed, &f.restype, Purpose::Call),
             &f.name,
-            &types,
-            f.variadic.then_some(fixed),
-            &f.restype,
-        )?);
-        plans.push((types, Arc::clone(&plan)));
-        Ok(plan)
+        )?;
+        // SAFETY: forwarded from the caller.
+        unsafe { plan.call(f.code, &values, f.use_errno, into) }
     }
 }
 

@@ -3,11 +3,10 @@
 //! directly through a typed `extern "C"` function pointer — no `Value`s, no
 //! conversion, no libffi.
 
-use std::ffi::c_void;
 use std::fmt;
 use std::marker::PhantomData;
 
-use super::{Function, errno};
+use super::Function;
 use crate::ctype::{CType, Kind, Scalar};
 use crate::error::{Error, Result};
 
@@ -27,9 +26,12 @@ pub trait CRepr: Copy + sealed::Sealed {
     #[doc(hidden)]
     fn rust_name() -> &'static str;
     /// The value as a full register (integers sign- or zero-extended, floats
-    /// in the low bits), as libffi expects a closure's result.
+    /// in the low bits): its word image.
     #[doc(hidden)]
     fn to_word(self) -> u64;
+    /// The value of a word image (the register an argument arrived in).
+    #[doc(hidden)]
+    fn from_word(w: u64) -> Self;
 }
 
 /// What a typed function may return: `()` for `void`, or a [`CRepr`].
@@ -40,12 +42,9 @@ pub trait CReturn: sealed::Sealed {
     /// The Rust type's name, for messages.
     #[doc(hidden)]
     fn rust_name() -> &'static str;
-    /// Writes a callback's result where libffi (or a thunk) reads it.
-    ///
-    /// # Safety
-    /// `ret` must be writable for 8 bytes.
+    /// A callback's result as a word image (0 for `()`).
     #[doc(hidden)]
-    unsafe fn write_result(self, ret: *mut c_void);
+    fn result_word(self) -> u64;
 }
 
 impl sealed::Sealed for () {}
@@ -56,7 +55,9 @@ impl CReturn for () {
     fn rust_name() -> &'static str {
         "()"
     }
-    unsafe fn write_result(self, _ret: *mut c_void) {}
+    fn result_word(self) -> u64 {
+        0
+    }
 }
 
 impl<T: CRepr> CReturn for T {
@@ -66,9 +67,8 @@ impl<T: CRepr> CReturn for T {
     fn rust_name() -> &'static str {
         <T as CRepr>::rust_name()
     }
-    unsafe fn write_result(self, ret: *mut c_void) {
-        // SAFETY: the caller guarantees 8 writable bytes.
-        unsafe { ret.cast::<u64>().write_unaligned(self.to_word()) }
+    fn result_word(self) -> u64 {
+        self.to_word()
     }
 }
 
@@ -92,6 +92,9 @@ macro_rules! repr_int {
             #[allow(clippy::cast_lossless)]
             fn to_word(self) -> u64 {
                 if $signed { self as i64 as u64 } else { self as u64 }
+            }
+            fn from_word(w: u64) -> Self {
+                w as $t
             }
         }
     )*};
@@ -120,6 +123,9 @@ impl CRepr for f32 {
     fn to_word(self) -> u64 {
         u64::from(self.to_bits())
     }
+    fn from_word(w: u64) -> Self {
+        f32::from_bits(w as u32)
+    }
 }
 
 impl sealed::Sealed for f64 {}
@@ -135,6 +141,9 @@ impl CRepr for f64 {
     fn to_word(self) -> u64 {
         self.to_bits()
     }
+    fn from_word(w: u64) -> Self {
+        f64::from_bits(w)
+    }
 }
 
 impl sealed::Sealed for bool {}
@@ -147,6 +156,9 @@ impl CRepr for bool {
     }
     fn to_word(self) -> u64 {
         u64::from(self)
+    }
+    fn from_word(w: u64) -> Self {
+        w as u8 != 0
     }
 }
 
@@ -170,6 +182,9 @@ impl<T> CRepr for *const T {
     fn to_word(self) -> u64 {
         self as usize as u64
     }
+    fn from_word(w: u64) -> Self {
+        w as usize as *const T
+    }
 }
 
 impl<T> sealed::Sealed for *mut T {}
@@ -183,6 +198,9 @@ impl<T> CRepr for *mut T {
     fn to_word(self) -> u64 {
         self as usize as u64
     }
+    fn from_word(w: u64) -> Self {
+        w as usize as *mut T
+    }
 }
 
 /// A Rust function-pointer type `fn(A, B, ...) -> R` (up to 12 parameters,
@@ -193,9 +211,9 @@ pub trait Signature: sealed::Sealed {
     fn mismatch(argtypes: &[CType], restype: &CType) -> Option<String>;
 }
 
-/// The body of a typed callback: reads each argument where it arrived
-/// (libffi-style pointers) and writes the result.
-pub(crate) type TypedBody = dyn Fn(*mut *mut c_void, *mut c_void) + Send + Sync;
+/// The body of a typed callback: the arguments' word images in, the
+/// result's word image out (the entries read and place them).
+pub(crate) type TypedBody = dyn Fn(&[u64]) -> u64 + Send + Sync;
 
 /// A Rust closure `Fn(A, B, ...) -> R` usable as a typed callback of the
 /// signature `fn(A, B, ...) -> R` (see [`Callback::typed`](crate::Callback::typed)).
@@ -301,22 +319,6 @@ impl Function {
     }
 }
 
-/// Runs `call` inside the errno swap when asked.
-#[inline(always)]
-fn with_errno<R>(use_errno: bool, call: impl FnOnce() -> R) -> R {
-    if use_errno {
-        let (real, private) = (errno::location(), errno::private());
-        // SAFETY: this thread's errno pointers, swapped right around the call.
-        unsafe { errno::swap(real, private) };
-        let r = call();
-        // SAFETY: as above.
-        unsafe { errno::swap(real, private) };
-        r
-    } else {
-        call()
-    }
-}
-
 macro_rules! signatures {
     ($( ($($a:ident $v:ident),*) )*) => {$(
         impl<R: CReturn, $($a: CRepr),*> sealed::Sealed for fn($($a),*) -> R {}
@@ -352,21 +354,15 @@ macro_rules! signatures {
             Func: Fn($($a),*) -> R + Send + Sync + 'static,
         {
             fn into_body(self) -> Box<TypedBody> {
-                Box::new(move |args: *mut *mut c_void, ret: *mut c_void| {
-                    let mut _next = args;
+                Box::new(move |words: &[u64]| {
+                    let mut _next = words.iter();
                     $(
-                        // SAFETY: the entry passes one pointer per parameter,
-                        // each at a value of the declared C type, which
-                        // `typed` checked is passed like this Rust type.
-                        let $v: $a = unsafe {
-                            let p = *_next;
-                            _next = _next.add(1);
-                            p.cast::<$a>().read_unaligned()
-                        };
+                        // the entry passes one word per parameter, each the
+                        // image of a value of the declared C type, which
+                        // `typed` checked is passed like this Rust type
+                        let $v: $a = <$a as CRepr>::from_word(_next.next().copied().unwrap_or(0));
                     )*
-                    let r = self($($v),*);
-                    // SAFETY: the result buffer holds at least a full ffi_arg.
-                    unsafe { r.write_result(ret) };
+                    self($($v),*).result_word()
                 })
             }
         }
@@ -387,7 +383,7 @@ macro_rules! signatures {
                 // `typed`); the caller guarantees the declaration is true.
                 let f: unsafe extern "C" fn($($a),*) -> R = unsafe { std::mem::transmute(self.code) };
                 // SAFETY: forwarded from the caller.
-                with_errno(self.use_errno, || unsafe { f($($v),*) })
+                super::plan::run(self.use_errno, || unsafe { f($($v),*) })
             }
         }
     )*};

@@ -1,33 +1,42 @@
 //! Callbacks (ctypes' `CFUNCTYPE(...)(python_function)`): C-callable code
 //! that runs a Rust closure.
 //!
-//! A [`Callback`] owns a libffi closure whose code address C can call. The
-//! closure's call interface is the same prepared [`Plan`] that foreign calls
-//! use, so a prototype that cannot be called cannot be a callback either.
-//! When C calls, [`trampoline`] decodes each argument into a [`Value`], runs
-//! the Rust closure under `catch_unwind`, and encodes the result into the
-//! buffer libffi hands over (integers widened to a full `ffi_arg`).
+//! A [`Callback`] compiles its prototype into the same [`Plan`] that foreign
+//! calls use. On x86-64 System V, C enters it through one of a fixed pool
+//! of thunks (`thunk`), whose entry spills the argument registers and finds
+//! the caller's stack arguments; [`invoke`] then reads each argument
+//! straight from where the plan's layout says it is, runs the closure under
+//! `catch_unwind`, and puts the result where C expects it (registers, the
+//! x87 stack, or the caller's memory for a structure returned through a
+//! hidden pointer). Elsewhere, with `RCTYPES_CALL_PLAN=off`, or when the
+//! pool is exhausted, C enters through a libffi closure and the same
+//! [`invoke`] reads libffi's argument pointers instead, except for the
+//! signatures libffi's closures misread, which always take a thunk.
 
 #[cfg(all(target_arch = "x86_64", not(windows)))]
 mod thunk;
 
+use std::cell::RefCell;
 use std::ffi::c_void;
 use std::fmt;
+use std::mem::ManuallyDrop;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::thread::ThreadId;
 
 use libffi::raw::{self, ffi_cif, ffi_closure};
 
-use crate::call::convert::ArgConv;
 use crate::call::errno;
-use crate::call::frame::Plan;
-use crate::call::result::RetConv;
+use crate::call::plan::{ArgKind, Param, Plan, Purpose, RetKind};
+#[cfg(all(target_arch = "x86_64", not(windows)))]
+use crate::call::sysv::{Layout, Place, Regs, RetPlace};
 use crate::call::typed::{Signature, TypedBody, TypedCallback};
+use crate::conv::{self, Referent, Sink, Wide, WideUnit};
 use crate::ctype::{CType, Kind};
 use crate::error::{Error, Result};
 use crate::memory::CData;
-use crate::memory::codec;
 use crate::memory::keep::Keep;
 use crate::small::SmallList;
 use crate::value::Value;
@@ -35,6 +44,10 @@ use crate::value::Value;
 /// The closure type a [`Callback`] runs: the decoded arguments in, the
 /// result (or an error) out.
 pub type CallbackFn = dyn Fn(&[Value]) -> Result<Value> + Send + Sync;
+
+/// The closure type of [`Callback::new_local`]: not `Send + Sync`, and
+/// `FnMut`, since it only ever runs on one thread.
+type LocalFn = dyn FnMut(&[Value]) -> Result<Value>;
 
 /// Arguments up to this count are decoded into a stack array: no heap
 /// allocation for the argument list of common callbacks.
@@ -78,7 +91,9 @@ const INLINE_ARGS: usize = 8;
 /// keeps the pointer (a registered handler) needs the `Callback` kept for as
 /// long as it may call, or [`Callback::forever`] for registrations that never
 /// end. Passing a callback as an argument keeps it alive for the call; storing
-/// it in a structure field keeps it alive as long as the structure.
+/// it in a structure field keeps it alive as long as the structure. Each
+/// call from C holds the callback until it returns, so a closure may drop
+/// the last handle to itself.
 ///
 /// # Errors and panics inside the closure
 ///
@@ -97,6 +112,9 @@ const INLINE_ARGS: usize = 8;
 /// `Callback` is `Send + Sync`, and C may call it from any thread, including
 /// threads C created, concurrently: the closure is `Send + Sync`, and the
 /// arguments it receives are made on the calling thread and dropped there.
+/// A closure that is not `Send + Sync` (holding an `Rc` or a `RefCell`) is
+/// made with [`Callback::new_local`]: it runs only on the thread that made
+/// it.
 ///
 /// # Safety contract with C
 ///
@@ -111,8 +129,9 @@ pub struct Callback {
 
 /// Owns the code C calls and what it uses. It lives in an `Arc` whose
 /// address the entry holds; every invocation takes a strong reference for
-/// its duration, so a closure that drops the last [`Callback`] handle while
-/// C is calling it is freed only once that call has returned.
+/// its duration ([`Entered`]), so a closure that drops the last
+/// [`Callback`] handle while C is calling it is freed only once that call
+/// has returned.
 pub(super) struct CallbackInner {
     /// How C enters the callback; released in `Drop`, before `shared`
     /// (field order), so no entry outlives what it points at.
@@ -127,9 +146,29 @@ pub(super) struct CallbackInner {
 enum Body {
     /// A closure over [`Value`]s ([`Callback::new`]).
     Values(Box<CallbackFn>),
-    /// A typed closure reading its arguments where they arrived
+    /// A closure that is not `Send + Sync` ([`Callback::new_local`]).
+    Local(LocalBody),
+    /// A typed closure over the arguments' word images
     /// ([`Callback::typed`]).
     Typed(Box<TypedBody>),
+}
+
+/// A closure that may run, and be dropped, only on the thread that made it.
+struct LocalBody {
+    f: ManuallyDrop<Box<RefCell<LocalFn>>>,
+    owner: ThreadId,
+}
+
+impl Drop for LocalBody {
+    fn drop(&mut self) {
+        if std::thread::current().id() == self.owner {
+            // SAFETY: dropped once, here, on the thread that owns it.
+            unsafe { ManuallyDrop::drop(&mut self.f) };
+        }
+        // Dropped elsewhere (the last handle went to another thread): the
+        // closure is leaked, since what it captured (an Rc, a RefCell) may
+        // only be touched by its own thread.
+    }
 }
 
 /// The code C calls.
@@ -137,19 +176,16 @@ enum Entry {
     /// A libffi closure: the writable side of the allocation from
     /// `ffi_closure_alloc`, freed in `Drop`.
     Libffi(*mut ffi_closure),
-    /// A thunk of the closure plan (register-only prototypes); its slot is
-    /// released when it is dropped.
+    /// A thunk of the pool; its slot is released when it is dropped.
     #[cfg(all(target_arch = "x86_64", not(windows)))]
     Thunk(#[allow(dead_code)] thunk::Thunk),
 }
 
-/// What the trampoline needs at every call.
+/// What every invocation needs.
 pub(super) struct Shared {
     /// The `CFUNCTYPE` this callback implements.
     prototype: CType,
-    /// Its restype, for converting results.
-    restype: CType,
-    /// The prepared call interface; the closure's cif points into it.
+    /// The compiled prototype: conversions, and the layout a thunk reads.
     pub(super) plan: Plan,
     body: Body,
     use_errno: AtomicBool,
@@ -160,10 +196,14 @@ pub(super) struct Shared {
 
 // SAFETY: a libffi closure is only written by `ffi_prep_closure_loc` during
 // construction and freed in `Drop` (which has exclusive access); everything
-// else is immutable after construction, atomic, or behind a Mutex, and the
-// closure `func` is `Send + Sync`. The Plan is `Send + Sync` itself.
+// else is immutable after construction, atomic, or behind a Mutex. The
+// bodies of `new` and `typed` are `Send + Sync`; a local body is called and
+// dropped only on its owner thread (checked at each call, and in
+// `LocalBody::drop`), so sharing the handle never touches it elsewhere. The
+// Plan is `Send + Sync` itself.
 unsafe impl Send for CallbackInner {}
-// SAFETY: as above: shared access only reads immutable data, atomics and a Mutex.
+// SAFETY: as above: shared access only reads immutable data, atomics and a
+// Mutex, and runs a local body only on its own thread.
 unsafe impl Sync for CallbackInner {}
 
 impl Drop for CallbackInner {
@@ -190,6 +230,55 @@ impl Callback {
         f: impl Fn(&[Value]) -> Result<Value> + Send + Sync + 'static,
     ) -> Result<Callback> {
         Callback::with_body(prototype, Body::Values(Box::new(f)))
+    }
+
+    /// A callback whose closure need not be `Send + Sync` (it may hold an
+    /// `Rc` or a `RefCell`, and be `FnMut`): for libraries that call back
+    /// synchronously on the caller's thread (`qsort`, `sqlite3_exec`,
+    /// expat's handlers). The closure runs only on the thread that made the
+    /// callback; when C calls it from another thread, the closure does not
+    /// run: C receives a zeroed result and the failure is recorded, as for
+    /// an `Err`. A call that re-enters the closure while it runs is such a
+    /// failure too.
+    ///
+    /// ```
+    /// # fn main() -> rctypes::Result<()> {
+    /// use std::{cell::RefCell, rc::Rc};
+    /// use rctypes::{Callback, CDll, CType, Value};
+    /// let int_p = CType::c_int().pointer();
+    /// let compar = CType::function(CType::c_int(), [int_p.clone(), int_p]);
+    /// let calls = Rc::new(RefCell::new(0));
+    /// let counter = Rc::clone(&calls);
+    /// let cmp = Callback::new_local(&compar, move |args: &[Value]| {
+    ///     *counter.borrow_mut() += 1;
+    ///     // SAFETY: qsort passes pointers to two elements of the array.
+    ///     let (a, b) = unsafe { (args[0].as_data()?.read(0)?, args[1].as_data()?.read(0)?) };
+    ///     Ok(Value::from(a.as_i64()?.cmp(&b.as_i64()?) as i32))
+    /// })?;
+    /// let qsort = CDll::this_process()?.function("qsort")?
+    ///     .argtypes([CType::c_void_p(), CType::c_size_t(), CType::c_size_t(), compar])
+    ///     .restype(CType::void());
+    /// let arr = rctypes::CData::from_values(&CType::c_int().array(3), [3, 1, 2])?;
+    /// // SAFETY: qsort's real signature; the array holds 3 ints of 4 bytes.
+    /// unsafe { qsort.call(&[(&arr).into(), 3usize.into(), 4usize.into(), (&cmp).into()])? };
+    /// assert!(*calls.borrow() > 0);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Callback::new`].
+    pub fn new_local(
+        prototype: &CType,
+        f: impl FnMut(&[Value]) -> Result<Value> + 'static,
+    ) -> Result<Callback> {
+        let f: Box<RefCell<LocalFn>> = Box::new(RefCell::new(f));
+        Callback::with_body(
+            prototype,
+            Body::Local(LocalBody {
+                f: ManuallyDrop::new(f),
+                owner: std::thread::current().id(),
+            }),
+        )
     }
 
     /// A callback whose signature is also known at compile time (the
@@ -244,19 +333,18 @@ impl Callback {
             });
         };
         let name = prototype.to_string();
-        let plan = Plan::new(&name, &sig.argtypes, None, &sig.restype)?;
+        let plan = Plan::new(&name, &sig.argtypes, None, &sig.restype, Purpose::Callback)?;
         let shared = Shared {
             prototype: prototype.clone(),
-            restype: sig.restype.clone(),
             plan,
             body,
             use_errno: AtomicBool::new(false),
             last_error: Mutex::new(None),
             failures: AtomicU64::new(0),
         };
-        // The closure plan first: a thunk, for prototypes in registers.
+        // A thunk, when the plan has a layout.
         #[cfg(all(target_arch = "x86_64", not(windows)))]
-        if shared.plan.regs().is_some() {
+        if shared.plan.layout().is_some() {
             if let Some(thunk) = thunk::Thunk::claim() {
                 let inner = Arc::new(CallbackInner {
                     code: thunk.address(),
@@ -269,8 +357,19 @@ impl Callback {
                 }
                 return Ok(Callback { inner });
             }
+            if shared.plan.libffi_mishandles(Purpose::Callback) {
+                return Err(Error::Unsupported {
+                    operation: "creating a callback".into(),
+                    type_name: name,
+                    reason: "every entry thunk is in use, and libffi's closures misread this \
+                             prototype (a structure with a padding-only eightbyte, or one \
+                             returned on the x87 stack); drop unused callbacks"
+                        .into(),
+                });
+            }
         }
-        let mut code: *mut c_void = std::ptr::null_mut();
+        shared.plan.cif()?; // prepared now, so that a refusal is reported here
+        let mut code: *mut c_void = ptr::null_mut();
         // SAFETY: asks libffi for a closure of the right size; `code`
         // receives the executable address.
         let closure = unsafe { raw::ffi_closure_alloc(size_of::<ffi_closure>(), &mut code) }
@@ -288,18 +387,14 @@ impl Callback {
             shared,
         });
         let user_data = Arc::as_ptr(&inner).cast_mut();
+        // the cif lives in the Arc's allocation now: its address is stable
+        let cif = inner.shared.plan.cif()?.as_ptr();
         // SAFETY: `closure`/`code` are a fresh allocation from
         // ffi_closure_alloc; the cif and `user_data` live in the Arc's
         // allocation, which the closure never outlives (Drop frees the
         // closure first).
         let status = unsafe {
-            raw::ffi_prep_closure_loc(
-                closure,
-                inner.shared.plan.cif_ptr(),
-                Some(trampoline),
-                user_data.cast(),
-                code,
-            )
+            raw::ffi_prep_closure_loc(closure, cif, Some(trampoline), user_data.cast(), code)
         };
         if status != raw::ffi_status_FFI_OK {
             return Err(Error::Ffi {
@@ -381,13 +476,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// The code every callback runs when C calls it through a libffi closure.
+/// The code every callback entered through a libffi closure runs.
 ///
 /// # Safety
 /// Called by libffi only, with the cif prepared for this closure, a result
 /// buffer large enough for the restype (at least an `ffi_arg`), one argument
-/// pointer per parameter, and the `CallbackInner` the closure was prepared
-/// with as `user_data`.
+/// pointer per parameter libffi sees, and the `CallbackInner` the closure
+/// was prepared with as `user_data`.
 unsafe extern "C" fn trampoline(
     _cif: *mut ffi_cif,
     ret: *mut c_void,
@@ -398,39 +493,25 @@ unsafe extern "C" fn trampoline(
     // it only while a handle exists, which is the contract of the call that
     // handed it over).
     let callback = unsafe { Entered::new(user_data.cast_const().cast()) };
-    let params = callback.shared.plan.args();
-    if params.iter().all(|(_, conv)| *conv != ArgConv::Empty) {
-        // SAFETY: libffi's contract, forwarded.
-        return unsafe { invoke(&callback, ret, args) };
-    }
-    // libffi's list leaves out the arguments passed as nothing (zero-size
-    // structures): give the body one pointer per parameter.
-    let mut full = Vec::with_capacity(params.len());
-    let mut next = 0;
-    for (_, conv) in params {
-        if *conv == ArgConv::Empty {
-            full.push(std::ptr::NonNull::<u8>::dangling().as_ptr().cast());
-        } else {
-            // SAFETY: libffi passes one pointer per argument it sees.
-            full.push(unsafe { *args.add(next) });
-            next += 1;
-        }
-    }
-    // SAFETY: libffi's contract, with the list completed as above (a
-    // zero-size argument is never read).
-    unsafe { invoke(&callback, ret, full.as_mut_ptr()) }
+    let mut frame = Frame::Libffi {
+        args: args.cast_const().cast(),
+        ret: ret.cast(),
+    };
+    // SAFETY: libffi's contract, forwarded.
+    unsafe { invoke(&callback, &mut frame) }
 }
 
 /// A strong reference to a callback, taken when C enters it and released
 /// when the call ends: a closure that drops the last [`Callback`] handle
 /// while running is freed only after it has returned. Releasing it never
 /// unwinds into C, even if a captured value's `Drop` panics.
-pub(super) struct Entered(std::mem::ManuallyDrop<Arc<CallbackInner>>);
+pub(super) struct Entered(ManuallyDrop<Arc<CallbackInner>>);
 
 impl Entered {
     /// # Safety
     /// `inner` points at the `CallbackInner` of a callback that is alive
     /// (its strong count is at least one) when this is called.
+    #[inline(always)]
     pub(super) unsafe fn new(inner: *const CallbackInner) -> Entered {
         // SAFETY: forwarded from the caller: the count is at least one, and
         // the reference taken here is released exactly once, in Drop.
@@ -438,65 +519,83 @@ impl Entered {
             Arc::increment_strong_count(inner);
             Arc::from_raw(inner)
         };
-        Entered(std::mem::ManuallyDrop::new(arc))
+        Entered(ManuallyDrop::new(arc))
     }
 }
 
 impl std::ops::Deref for Entered {
     type Target = CallbackInner;
+    #[inline(always)]
     fn deref(&self) -> &CallbackInner {
         &self.0
     }
 }
 
 impl Drop for Entered {
+    #[inline(always)]
     fn drop(&mut self) {
         // SAFETY: taken once, here; `self.0` is not used afterwards.
-        let arc = unsafe { std::mem::ManuallyDrop::take(&mut self.0) };
-        drop_contained(arc);
+        let arc = unsafe { ManuallyDrop::take(&mut self.0) };
+        if Arc::strong_count(&arc) > 1 {
+            drop(arc); // not the last: nothing but a count changes
+        } else {
+            drop_contained(arc);
+        }
     }
 }
 
-/// The body both entries run: the errno swap when asked, the closure under
+/// Where a callback's arguments are, and where its result goes.
+pub(super) enum Frame<'a> {
+    /// Entered through a thunk: the spilled registers (and the caller's
+    /// stack arguments), placed by the plan's layout.
+    #[cfg(all(target_arch = "x86_64", not(windows)))]
+    Regs(&'a mut Regs, &'a Layout),
+    /// Entered through a libffi closure: one pointer per argument libffi
+    /// sees (structures of size 0 are left out), and libffi's result buffer
+    /// (at least an `ffi_arg`, or the result's size).
+    Libffi {
+        args: *const *const u8,
+        ret: *mut u8,
+    },
+}
+
+/// What every entry runs: the errno swap when asked, the body under
 /// `catch_unwind`, and on failure a zeroed result and a recorded error.
 ///
 /// # Safety
-/// `args` holds one pointer per parameter, each at a value of its type;
-/// `ret` is writable for the result (at least an `ffi_arg`, or the
-/// structure's size).
-unsafe fn invoke(callback: &Entered, ret: *mut c_void, args: *mut *mut c_void) {
+/// `frame` describes a call of this callback's prototype (its registers, or
+/// libffi's pointers), with room for the result.
+pub(super) unsafe fn invoke(callback: &Entered, frame: &mut Frame<'_>) {
     let shared = &callback.shared;
     let outcome = if shared.use_errno.load(Ordering::Relaxed) {
         let (real, private) = (errno::location(), errno::private());
         // SAFETY: both are this thread's errno pointers.
         unsafe { errno::swap(real, private) };
         // SAFETY: forwarded from the caller.
-        let outcome = catch_unwind(AssertUnwindSafe(|| unsafe { shared.run(ret, args) }));
+        let outcome = catch_unwind(AssertUnwindSafe(|| unsafe { shared.run(frame) }));
         // SAFETY: as above.
         unsafe { errno::swap(real, private) };
         outcome
     } else {
         // SAFETY: forwarded from the caller.
-        catch_unwind(AssertUnwindSafe(|| unsafe { shared.run(ret, args) }))
+        catch_unwind(AssertUnwindSafe(|| unsafe { shared.run(frame) }))
     };
     let error = match outcome {
-        Ok(Ok(())) => None,
-        Ok(Err(e)) => Some(e),
+        Ok(Ok(())) => return,
+        Ok(Err(e)) => e,
         Err(payload) => {
             let message = panic_message(&*payload);
             drop_contained(payload);
-            Some(Error::Callback {
+            Error::Callback {
                 prototype: shared.prototype.to_string(),
                 message: format!("the closure panicked: {message}"),
-            })
+            }
         }
     };
-    if let Some(error) = error {
-        // SAFETY: the result buffer holds at least `result_size` bytes.
-        unsafe { std::ptr::write_bytes(ret.cast::<u8>(), 0, shared.result_size()) };
-        shared.failures.fetch_add(1, Ordering::Relaxed);
-        *lock(&shared.last_error) = Some(error);
-    }
+    // SAFETY: the frame has room for the result (forwarded).
+    unsafe { shared.zero_result(frame) };
+    shared.failures.fetch_add(1, Ordering::Relaxed);
+    *lock(&shared.last_error) = Some(error);
 }
 
 /// Drops `value` without letting a panic in its `Drop` unwind into C (a
@@ -518,51 +617,89 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
-impl Shared {
-    /// Bytes of the result buffer libffi provides: a full `ffi_arg` for
-    /// scalars, the size for aggregates.
-    fn result_size(&self) -> usize {
-        match self.plan.ret() {
-            RetConv::Void => 0,
-            RetConv::Aggregate(ty) => ty.size(),
-            RetConv::Scalar(s) => s.size().max(size_of::<raw::ffi_arg>()),
-            RetConv::Pointer(_) => size_of::<usize>(),
-        }
-    }
+/// The largest number of parameters a typed callback has.
+const TYPED_MAX: usize = 12;
 
-    /// Decodes the arguments, runs the closure, encodes its result.
+impl Shared {
+    /// Reads the arguments, runs the closure, writes its result.
     ///
     /// # Safety
-    /// As [`trampoline`].
-    unsafe fn run(&self, ret: *mut c_void, args: *mut *mut c_void) -> Result<()> {
-        let func = match &self.body {
-            Body::Values(func) => func,
+    /// As [`invoke`].
+    #[inline]
+    unsafe fn run(&self, frame: &mut Frame<'_>) -> Result<()> {
+        let params = self.plan.params();
+        let func: &dyn Fn(&[Value]) -> Result<Value> = match &self.body {
             Body::Typed(body) => {
-                body(args, ret);
+                let mut words = [0u64; TYPED_MAX];
+                for (i, (w, param)) in words.iter_mut().zip(params).enumerate() {
+                    // SAFETY: forwarded: the frame holds argument `i`.
+                    *w = unsafe { incoming_word(frame, i, param) };
+                }
+                let n = params.len().min(TYPED_MAX);
+                let r = body(&words[..n]);
+                // SAFETY: the frame has room for the result.
+                unsafe { self.put_word(frame, r) };
                 return Ok(());
             }
+            Body::Values(f) => &**f,
+            Body::Local(local) => {
+                if std::thread::current().id() != local.owner {
+                    return Err(self.failure(
+                        "a callback made with new_local was called from another thread; \
+                         its closure runs only on the thread that made it",
+                    ));
+                }
+                let Ok(mut f) = local.f.try_borrow_mut() else {
+                    return Err(self.failure(
+                        "a callback made with new_local was called again while it was running",
+                    ));
+                };
+                // SAFETY: as below.
+                let values = unsafe { self.arguments(frame) }?;
+                let result = f(values.as_slice())?;
+                drop(values);
+                drop(f);
+                // SAFETY: the frame has room for the result.
+                return unsafe { self.put_result(frame, result) };
+            }
         };
-        let params = self.plan.args();
-        let mut values: SmallList<Value, INLINE_ARGS> = SmallList::with_capacity(params.len());
-        for (i, (ty, conv)) in params.iter().enumerate() {
-            // SAFETY: libffi passes one valid pointer per parameter.
-            let p = unsafe { *args.add(i) }.cast::<u8>();
-            // SAFETY: `p` points at a value of parameter i's type.
-            let v = unsafe { decode_arg(ty, *conv, p) }.map_err(|e| Error::Callback {
-                prototype: self.prototype.to_string(),
-                message: format!("argument {i}: {e}"),
-            })?;
-            values.push(v);
-        }
+        // SAFETY: forwarded: the frame holds one argument per parameter.
+        let values = unsafe { self.arguments(frame) }?;
         let result = func(values.as_slice())?;
-        // SAFETY: `ret` is libffi's result buffer for this restype.
-        unsafe { self.encode_result(result, ret.cast()) }.map_err(|e| Error::Callback {
-            prototype: self.prototype.to_string(),
-            message: format!("the result: {e}"),
-        })
+        drop(values);
+        // SAFETY: the frame has room for the result.
+        unsafe { self.put_result(frame, result) }
     }
 
-    /// Writes the closure's result where libffi expects it.
+    #[cold]
+    fn failure(&self, message: &str) -> Error {
+        Error::Callback {
+            prototype: self.prototype.to_string(),
+            message: message.to_owned(),
+        }
+    }
+
+    /// Every argument as a Value.
+    ///
+    /// # Safety
+    /// As [`invoke`].
+    unsafe fn arguments(&self, frame: &Frame<'_>) -> Result<SmallList<Value, INLINE_ARGS>> {
+        let params = self.plan.params();
+        let mut values = SmallList::with_capacity(params.len());
+        let mut next = 0; // libffi's list leaves out arguments passed as nothing
+        for (i, param) in params.iter().enumerate() {
+            // SAFETY: forwarded.
+            let v =
+                unsafe { incoming(frame, i, param, &mut next) }.map_err(|e| Error::Callback {
+                    prototype: self.prototype.to_string(),
+                    message: format!("argument {i}: {e}"),
+                })?;
+            values.push(v);
+        }
+        Ok(values)
+    }
+
+    /// Writes the closure's result where C expects it.
     ///
     /// A pointer C receives (a string, an instance's address, a structure's
     /// pointer fields) must point at memory that something other than the
@@ -571,68 +708,62 @@ impl Shared {
     /// result is refused (C then gets a zeroed result).
     ///
     /// # Safety
-    /// `ret` must be writable for [`Shared::result_size`] bytes.
-    unsafe fn encode_result(&self, v: Value, ret: *mut u8) -> Result<()> {
-        let keeps = match self.plan.ret() {
-            RetConv::Void => return Ok(()),
-            RetConv::Scalar(s) => {
-                // the commonest results (an integer or a float in range) as
-                // the full register libffi reads
-                if let Some(word) = codec::scalar_word(*s, &v) {
-                    // SAFETY: the buffer holds at least a full ffi_arg.
-                    unsafe { std::ptr::copy_nonoverlapping(word.to_ne_bytes().as_ptr(), ret, 8) };
-                    return Ok(());
-                }
-                let mut tmp = [0u8; 16];
-                // SAFETY: `tmp` has room for every fundamental type.
-                let keep =
-                    unsafe { codec::encode_scalar(*s, &self.restype, &v, tmp.as_mut_ptr()) }?;
-                if s.is_integer() && s.size() < size_of::<raw::ffi_arg>() {
-                    // libffi expects a full register: sign- or zero-extend.
-                    let wide = codec::widen(&tmp[..s.size()], s.is_signed()).to_ne_bytes();
-                    // SAFETY: the buffer holds a full ffi_arg for integer results.
-                    unsafe { std::ptr::copy_nonoverlapping(wide.as_ptr(), ret, wide.len()) };
-                } else {
-                    // SAFETY: the buffer holds the restype's size.
-                    unsafe { std::ptr::copy_nonoverlapping(tmp.as_ptr(), ret, s.size()) };
-                }
-                vec![keep]
+    /// The frame has room for a result of the restype.
+    unsafe fn put_result(&self, frame: &mut Frame<'_>, v: Value) -> Result<()> {
+        let restype = self.plan.restype();
+        let mut keeps = ResultKeeps(Vec::new());
+        let refused = |e: conv::Refused| -> Error {
+            Error::Callback {
+                prototype: self.prototype.to_string(),
+                message: format!("the result: {}", Error::from(*e)),
             }
-            RetConv::Pointer(ty) => {
-                let (addr, keep) = codec::pointer_target(ty, &v, true)?;
-                let bytes = addr.to_ne_bytes();
-                // SAFETY: the buffer holds a pointer.
-                unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), ret, bytes.len()) };
-                vec![keep]
-            }
-            RetConv::Aggregate(ty) => match &v {
-                Value::Data(d) if d.ctype() == ty => {
-                    d.check_readable("returning")?;
-                    // SAFETY: the buffer holds `size` bytes; so does the instance.
-                    unsafe { std::ptr::copy_nonoverlapping(d.ptr(), ret, ty.size()) };
-                    d.keeps_within()
-                }
-                _ => {
-                    return Err(crate::error::ConvError::new(
-                        ty.to_string(),
-                        v.describe(),
-                        "a structure or union result takes an instance of exactly its type",
-                    )
-                    .into());
-                }
-            },
         };
-        if keeps.iter().all(|k| matches!(k, Keep::None)) {
+        match self.plan.ret() {
+            RetKind::Void => {
+                if restype.is_record() {
+                    // a structure of size 0: nothing to write
+                    if !matches!(&v, Value::Data(d) if d.ctype() == restype) {
+                        return Err(refused(conv::aggregate_mismatch(restype, &v)));
+                    }
+                }
+            }
+            RetKind::Word(s) => {
+                let w = conv::encode_word(s, restype, &v, &mut keeps).map_err(refused)?;
+                // SAFETY: forwarded.
+                unsafe { self.put_word(frame, w) };
+            }
+            RetKind::Address => {
+                let w = conv::address_of(restype, &v, &mut keeps).map_err(refused)?;
+                // SAFETY: forwarded.
+                unsafe { self.put_word(frame, w as u64) };
+            }
+            RetKind::Wide(s) => {
+                let w = conv::encode_wide(s, restype, &v).map_err(refused)?;
+                // SAFETY: forwarded.
+                unsafe { self.put_bytes(frame, &w, s.size()) };
+            }
+            RetKind::Aggregate => match &v {
+                Value::Data(d) if d.ctype() == restype => {
+                    d.check_readable("returning")?;
+                    let size = restype.size();
+                    // SAFETY: forwarded; the instance holds `size` bytes.
+                    unsafe { self.put_aggregate(frame, d.ptr(), size) };
+                    keeps.0.extend(d.keeps_within());
+                }
+                _ => return Err(refused(conv::aggregate_mismatch(restype, &v))),
+            },
+        }
+        if keeps.0.iter().all(|k| matches!(k, Keep::None)) {
             return Ok(());
         }
         let described = v.describe();
         drop(v);
-        if keeps.iter().all(Keep::is_shared) {
+        if keeps.0.iter().all(Keep::is_shared) {
             return Ok(());
         }
         Err(Error::Unsupported {
             operation: "returning a pointer from a callback".into(),
-            type_name: self.restype.to_string(),
+            type_name: restype.to_string(),
             reason: format!(
                 "nothing would own what the result ({described}) points into once the \
                  callback returns (only the result keeps it alive); return memory that \
@@ -640,33 +771,279 @@ impl Shared {
             ),
         })
     }
+
+    /// Writes a word result: `rax` or `xmm0`, or libffi's buffer as a full
+    /// register.
+    ///
+    /// # Safety
+    /// The frame has room for the result.
+    #[inline(always)]
+    unsafe fn put_word(&self, frame: &mut Frame<'_>, w: u64) {
+        match frame {
+            #[cfg(all(target_arch = "x86_64", not(windows)))]
+            Frame::Regs(regs, layout) => match layout.ret {
+                RetPlace::Xmm0 => regs.ret[2] = w,
+                _ => regs.ret[0] = w,
+            },
+            // SAFETY: libffi's buffer holds at least a full ffi_arg.
+            Frame::Libffi { ret, .. } => unsafe { ret.cast::<u64>().write_unaligned(w) },
+        }
+    }
+
+    /// Writes a wide result (`long double`, complex).
+    ///
+    /// # Safety
+    /// The frame has room for the result.
+    unsafe fn put_bytes(&self, frame: &mut Frame<'_>, w: &Wide, size: usize) {
+        match frame {
+            #[cfg(all(target_arch = "x86_64", not(windows)))]
+            Frame::Regs(regs, layout) => match layout.ret {
+                RetPlace::X87(_) => regs.x87 = *w,
+                _ => {
+                    regs.ret[2] = w[0];
+                    regs.ret[3] = w[1];
+                }
+            },
+            // SAFETY: libffi's buffer holds the result's size.
+            Frame::Libffi { ret, .. } => unsafe {
+                ptr::copy_nonoverlapping(w.as_ptr().cast::<u8>(), *ret, size.min(32))
+            },
+        }
+    }
+
+    /// Writes a structure result: into registers, onto the x87 stack, or
+    /// through the caller's hidden pointer.
+    ///
+    /// # Safety
+    /// The frame has room for the result; `src` is readable for `size`.
+    unsafe fn put_aggregate(&self, frame: &mut Frame<'_>, src: *const u8, size: usize) {
+        match frame {
+            #[cfg(all(target_arch = "x86_64", not(windows)))]
+            Frame::Regs(regs, layout) => {
+                let mut w = [0u64; 2];
+                match layout.ret {
+                    RetPlace::Memory => {
+                        // the hidden pointer arrived in rdi; rax returns it
+                        let dst = regs.gpr[0] as *mut u8;
+                        // SAFETY: the caller passed memory for the result.
+                        unsafe { ptr::copy_nonoverlapping(src, dst, size) };
+                        regs.ret[0] = regs.gpr[0];
+                        return;
+                    }
+                    _ => {
+                        // SAFETY: a register result has at most 16 bytes.
+                        unsafe {
+                            ptr::copy_nonoverlapping(src, w.as_mut_ptr().cast::<u8>(), size.min(16))
+                        };
+                    }
+                }
+                match layout.ret {
+                    RetPlace::X87(_) => regs.x87 = [w[0], w[1], 0, 0],
+                    RetPlace::Pair(classes) => {
+                        let (mut int, mut sse) = (0, 2);
+                        for (word, class) in w.iter().zip(classes) {
+                            match class {
+                                Some(crate::ctype::ffi::sysv::Class::Integer) => {
+                                    regs.ret[int] = *word;
+                                    int += 1;
+                                }
+                                Some(crate::ctype::ffi::sysv::Class::Sse) => {
+                                    regs.ret[sse] = *word;
+                                    sse += 1;
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            // SAFETY: libffi's buffer holds the structure's size.
+            Frame::Libffi { ret, .. } => unsafe { ptr::copy_nonoverlapping(src, *ret, size) },
+        }
+    }
+
+    /// A zeroed result of the restype: what C receives when the closure
+    /// fails.
+    ///
+    /// # Safety
+    /// The frame has room for the result.
+    unsafe fn zero_result(&self, frame: &mut Frame<'_>) {
+        match frame {
+            #[cfg(all(target_arch = "x86_64", not(windows)))]
+            Frame::Regs(regs, layout) => {
+                regs.ret = [0; 4];
+                regs.x87 = [0; 4];
+                if layout.ret == RetPlace::Memory {
+                    let size = self.plan.restype().size();
+                    // SAFETY: the caller passed memory for the result.
+                    unsafe { ptr::write_bytes(regs.gpr[0] as *mut u8, 0, size) };
+                    regs.ret[0] = regs.gpr[0];
+                }
+            }
+            Frame::Libffi { ret, .. } => {
+                let size = match self.plan.ret() {
+                    RetKind::Void => 0,
+                    RetKind::Aggregate => self.plan.restype().size(),
+                    RetKind::Word(_) | RetKind::Address => size_of::<raw::ffi_arg>(),
+                    RetKind::Wide(s) => s.size(),
+                };
+                // SAFETY: libffi's buffer holds `size` bytes.
+                unsafe { ptr::write_bytes(*ret, 0, size) };
+            }
+        }
+    }
 }
 
-/// One argument C passed, as a Value.
+/// Collects what a callback's result keeps alive, for the check that it
+/// outlives the return (strings are copied: a copy only the result holds is
+/// refused).
+struct ResultKeeps(Vec<Keep>);
+
+impl Sink for ResultKeeps {
+    fn bytes(&mut self, bytes: &[u8]) -> usize {
+        let copy: std::rc::Rc<[u8]> = bytes.iter().copied().chain(std::iter::once(0)).collect();
+        let addr = copy.as_ptr() as usize;
+        self.0.push(Keep::Bytes(copy));
+        addr
+    }
+
+    fn wide(&mut self, units: &mut dyn Iterator<Item = WideUnit>, _len: usize) -> usize {
+        let copy: std::rc::Rc<[WideUnit]> = units.chain(std::iter::once(0)).collect();
+        let addr = copy.as_ptr() as usize;
+        self.0.push(Keep::Wide(copy));
+        addr
+    }
+
+    fn refers(&mut self, target: Referent<'_>) {
+        self.0.push(match target {
+            Referent::Data(d) => Keep::Data(d.clone()),
+            Referent::Callback(cb) => Keep::Callback(cb.clone()),
+            Referent::KeptBy(d) => d.kept_by_self().unwrap_or_default(),
+        });
+    }
+}
+
+/// The word image of argument `i` (a word or address parameter), for typed
+/// bodies.
 ///
 /// # Safety
-/// `p` must point at a value of type `ty`; a `char *`/`wchar_t *` there must
-/// be NULL or a NUL-terminated string (the prototype is C's promise).
-unsafe fn decode_arg(ty: &CType, conv: ArgConv, p: *const u8) -> Result<Value> {
-    match conv {
-        // SAFETY: forwarded from the caller.
-        ArgConv::Scalar(s) => unsafe { codec::decode_scalar_fast(s, p) },
-        ArgConv::Pointer | ArgConv::FnPtr => {
-            let mut addr = [0u8; size_of::<usize>()];
-            // SAFETY: a pointer-sized value is at `p`.
-            unsafe { std::ptr::copy_nonoverlapping(p, addr.as_mut_ptr(), addr.len()) };
-            // An array parameter is a pointer to its first element.
-            let pointer_type = match ty.kind() {
-                Kind::Array { elem, .. } => elem.pointer(),
-                _ => ty.clone(),
-            };
-            Ok(Value::Data(CData::from_bytes(&pointer_type, &addr)?))
+/// As [`invoke`].
+unsafe fn incoming_word(frame: &Frame<'_>, i: usize, param: &Param) -> u64 {
+    match frame {
+        #[cfg(all(target_arch = "x86_64", not(windows)))]
+        Frame::Regs(regs, layout) => match layout.args.get(i) {
+            // SAFETY: the thunk entry pointed `stack` at the caller's stack
+            // arguments.
+            Some(Place::Word(loc)) => unsafe { regs.read(*loc) },
+            _ => 0,
+        },
+        Frame::Libffi { args, .. } => {
+            // typed prototypes have no structures, so libffi's list has
+            // one pointer per parameter
+            // SAFETY: libffi passes one pointer per parameter.
+            let p = unsafe { *args.add(i) };
+            match param.kind {
+                // SAFETY: a value of the parameter's type is at `p`.
+                ArgKind::Word(s) => unsafe { conv::load_word(s, false, p) },
+                // SAFETY: a pointer is at `p`.
+                _ => unsafe { p.cast::<u64>().read_unaligned() },
+            }
         }
-        ArgConv::Empty => Ok(Value::Data(CData::try_new(ty)?)),
-        ArgConv::Aggregate => {
-            // SAFETY: a structure of `size` bytes is at `p`.
-            let bytes = unsafe { std::slice::from_raw_parts(p, ty.size()) };
-            Ok(Value::Data(CData::from_bytes(ty, bytes)?))
+    }
+}
+
+/// Argument `i` as a Value: read where the layout (or libffi) put it, with
+/// the one conversion of its type.
+///
+/// # Safety
+/// As [`invoke`]; `next` counts libffi's pointers used so far.
+unsafe fn incoming(frame: &Frame<'_>, i: usize, param: &Param, next: &mut usize) -> Result<Value> {
+    if param.kind == ArgKind::Empty {
+        return Ok(Value::Data(CData::try_new(&param.ty)?));
+    }
+    // Where the bytes of a stack or libffi argument are, or the registers
+    // of one in registers.
+    let at: *const u8 = match frame {
+        #[cfg(all(target_arch = "x86_64", not(windows)))]
+        Frame::Regs(regs, layout) => match layout.args.get(i).copied() {
+            Some(Place::Word(loc)) => {
+                // SAFETY: forwarded (stack words are the caller's).
+                let w = unsafe { regs.read(loc) };
+                return word_value(param, w);
+            }
+            Some(Place::Pair(locs)) => {
+                let mut w: Wide = [0; 4];
+                for (slot, loc) in w.iter_mut().zip(locs) {
+                    // SAFETY: as above.
+                    *slot = loc.map_or(0, |l| unsafe { regs.read(l) });
+                }
+                return wide_value(param, &w);
+            }
+            // SAFETY: the caller's stack area holds the argument at `word`.
+            Some(Place::Stack { word, .. }) => unsafe { regs.stack.add(word as usize).cast() },
+            Some(Place::Nothing) | None => return Ok(Value::Data(CData::try_new(&param.ty)?)),
+        },
+        Frame::Libffi { args, .. } => {
+            // SAFETY: libffi passes one pointer per argument it sees.
+            let p = unsafe { *args.add(*next) };
+            *next += 1;
+            p
+        }
+    };
+    match param.kind {
+        ArgKind::Word(s) => {
+            // SAFETY: a value of the parameter's type is at `at`.
+            let w = unsafe { conv::load_word(s, false, at) };
+            word_value(param, w)
+        }
+        ArgKind::Address => {
+            // SAFETY: a pointer is at `at`.
+            let w = unsafe { at.cast::<u64>().read_unaligned() };
+            word_value(param, w)
+        }
+        ArgKind::Wide(s) => {
+            // SAFETY: a value of the parameter's type is at `at`.
+            let w = unsafe { conv::load_wide(s, at) };
+            conv::decode_wide(s, &w)
+        }
+        ArgKind::Aggregate | ArgKind::Empty => {
+            // SAFETY: a structure of `size` bytes is at `at`.
+            let bytes = unsafe { std::slice::from_raw_parts(at, param.ty.size()) };
+            Ok(Value::Data(CData::from_bytes(&param.ty, bytes)?))
+        }
+    }
+}
+
+/// The value of a word or address argument.
+fn word_value(param: &Param, w: u64) -> Result<Value> {
+    match param.kind {
+        // SAFETY: a char * / wchar_t * argument is NULL or a string: the
+        // prototype is C's promise.
+        ArgKind::Word(s) => unsafe { conv::decode_word(s, w, true) },
+        _ => {
+            // An array parameter is a pointer to its first element.
+            let pointer_type = match param.ty.kind() {
+                Kind::Array { elem, .. } => elem.pointer(),
+                _ => param.ty.clone(),
+            };
+            Ok(Value::Data(CData::from_bytes(
+                &pointer_type,
+                &(w as usize).to_ne_bytes(),
+            )?))
+        }
+    }
+}
+
+/// The value of an argument that arrived in two registers.
+fn wide_value(param: &Param, w: &Wide) -> Result<Value> {
+    match param.kind {
+        ArgKind::Wide(s) => conv::decode_wide(s, w),
+        _ => {
+            let size = param.ty.size().min(16);
+            // SAFETY: `w` holds 32 bytes, at least `size`.
+            let bytes = unsafe { std::slice::from_raw_parts(w.as_ptr().cast::<u8>(), size) };
+            Ok(Value::Data(CData::from_bytes(&param.ty, bytes)?))
         }
     }
 }
@@ -675,10 +1052,12 @@ unsafe fn decode_arg(ty: &CType, conv: ArgConv, p: *const u8) -> Result<Value> {
 mod tests {
     use super::*;
 
-    /// Prototypes in registers get a thunk; the others a libffi closure.
+    /// With the call plan on every prototype enters through a thunk (stack
+    /// arguments and x87 results included); with it off, libffi closures,
+    /// except for prototypes libffi's closure entry would misread.
     #[test]
     #[cfg(all(target_arch = "x86_64", not(windows)))]
-    fn register_prototypes_enter_through_thunks() {
+    fn prototypes_enter_through_thunks() {
         let uses_thunk = |cb: &Callback| matches!(cb.inner.entry, Entry::Thunk(_));
         let plans_on = std::env::var("RCTYPES_CALL_PLAN").map_or(true, |v| v != "off");
         let int = CType::c_int();
@@ -687,14 +1066,21 @@ mod tests {
         assert_eq!(uses_thunk(&cb), plans_on);
         let seven = CType::function(int.clone(), vec![int.clone(); 7]);
         let cb7 = Callback::new(&seven, |_| Ok(Value::Int(0))).unwrap();
-        assert!(
-            !uses_thunk(&cb7),
-            "a seventh integer argument is on the stack"
-        );
+        assert_eq!(uses_thunk(&cb7), plans_on, "a stack argument");
         let ld = CType::function(CType::c_longdouble(), []);
-        assert!(!uses_thunk(
-            &Callback::new(&ld, |_| Ok(Value::Float(0.0))).unwrap()
-        ));
+        let cbld = Callback::new(&ld, |_| Ok(Value::Float(0.0))).unwrap();
+        assert_eq!(uses_thunk(&cbld), plans_on, "an x87 result");
+        let pad = CType::structure("Pad")
+            .field("c", CType::c_char())
+            .align(16)
+            .build()
+            .unwrap();
+        let padded = CType::function(int.clone(), [pad, int.clone()]);
+        let cbpad = Callback::new(&padded, |_| Ok(Value::Int(0))).unwrap();
+        assert!(
+            uses_thunk(&cbpad),
+            "libffi's closures misread a padding eightbyte"
+        );
         // slots are reused once released
         let before = cb.address();
         drop(cb);

@@ -1,30 +1,28 @@
-//! The closure plan: C enters a callback through one of a fixed pool of entry
-//! thunks instead of a libffi closure, for prototypes whose arguments and
-//! result all travel in registers (the same [`RegPlan`] the call plan uses).
+//! The entry thunks: C enters a callback through one of a fixed pool of
+//! thunks instead of a libffi closure, for every prototype the call plan
+//! lays out.
 //!
-//! libffi's closure entry classifies every argument again on every call.
-//! Here each thunk is 16 bytes of code in the binary's text section
+//! Each thunk is 16 bytes of code in the binary's text section
 //! (`movl $slot, %r11d; jmp entry`), so nothing is generated at run time and
 //! no writable-and-executable memory is needed. The common [`thunk_entry`]
 //! spills the six integer and eight vector argument registers into a
-//! [`Frame`] on its stack and calls [`thunk_dispatch`], which finds the
-//! callback in the slot table, points libffi-style argument pointers into
-//! the frame, runs the callback's shared body, and leaves the result in the
-//! frame's return registers for the entry to load.
+//! [`Regs`] on its stack, points it at the caller's stack arguments, and
+//! calls [`thunk_dispatch`], which finds the callback in the slot table and
+//! runs it over that frame with the prototype's layout; the entry then
+//! loads the result registers (and the x87 stack) from the frame.
 //!
-//! A callback that cannot use a thunk (its prototype needs the stack or the
-//! x87 unit, every slot is taken, or `RCTYPES_CALL_PLAN=off`) uses a libffi
-//! closure; both entries run the same body.
+//! A callback that cannot use a thunk (every slot is taken, the plans are
+//! off, or the target is not x86-64 System V) uses a libffi closure; both
+//! entries run the same body.
 
 use std::arch::{global_asm, naked_asm};
-use std::ffi::c_void;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicPtr, Ordering};
 
 use once_cell::sync::Lazy;
 
-use super::{CallbackInner, Entered};
-use crate::call::regs::{Frame, MAX_ARGS};
+use super::{CallbackInner, Entered, Frame};
+use crate::call::sysv::Regs;
 
 /// How many callbacks can use a thunk at once (64 KiB of code).
 const THUNKS: usize = 4096;
@@ -66,16 +64,17 @@ extern "C" fn table() -> usize {
 /// What every thunk jumps to, with the callback's slot in r11.
 ///
 /// # Safety
-/// Entered only from a thunk, by C calling a callback whose prototype has a
-/// register plan.
+/// Entered only from a thunk, by C calling a callback whose prototype the
+/// call plan laid out.
 #[unsafe(naked)]
 unsafe extern "C" fn thunk_entry() {
     // Entry: rsp = 8 mod 16 (the caller's return address). After `push rbp`
-    // it is 0 mod 16, and the 144-byte frame keeps it so for the call.
+    // it is 0 mod 16, and the 208-byte frame keeps it so for the call. The
+    // caller's stack arguments start at rbp + 16.
     naked_asm!(
         "push rbp",
         "mov rbp, rsp",
-        "sub rsp, 144",
+        "sub rsp, 208",
         "mov qword ptr [rsp], rdi",
         "mov qword ptr [rsp + 8], rsi",
         "mov qword ptr [rsp + 16], rdx",
@@ -90,9 +89,21 @@ unsafe extern "C" fn thunk_entry() {
         "movq qword ptr [rsp + 88], xmm5",
         "movq qword ptr [rsp + 96], xmm6",
         "movq qword ptr [rsp + 104], xmm7",
+        "lea rax, [rbp + 16]",
+        "mov qword ptr [rsp + 176], rax",
         "mov edi, r11d",
         "mov rsi, rsp",
         "call {dispatch}",
+        // x87 results: st(1) first, so that st(0) ends on top
+        "mov rcx, qword ptr [rsp + 192]",
+        "test rcx, rcx",
+        "jz 2f",
+        "cmp rcx, 1",
+        "je 3f",
+        "fld tbyte ptr [rsp + 160]",
+        "3:",
+        "fld tbyte ptr [rsp + 144]",
+        "2:",
         "mov rax, qword ptr [rsp + 112]",
         "mov rdx, qword ptr [rsp + 120]",
         "movq xmm0, qword ptr [rsp + 128]",
@@ -103,21 +114,21 @@ unsafe extern "C" fn thunk_entry() {
     );
 }
 
-const _: () = assert!(size_of::<Frame>() == 144);
-
-/// Runs the callback in `slot` over the registers spilled into `frame`.
+/// Runs the callback in `slot` over the registers spilled into `regs`.
 ///
 /// # Safety
 /// Called by [`thunk_entry`] only, with a frame holding the argument
-/// registers of a call to the callback in `slot`.
-unsafe extern "C" fn thunk_dispatch(slot: u32, frame: *mut Frame) {
+/// registers and the caller's stack pointer of a call to the callback in
+/// `slot`.
+unsafe extern "C" fn thunk_dispatch(slot: u32, regs: *mut Regs) {
     // SAFETY: the entry passes its own, live frame.
-    let frame = unsafe { &mut *frame };
+    let regs = unsafe { &mut *regs };
+    regs.x87n = 0;
+    regs.ret = [0; 4];
     let inner = SLOTS
         .get(slot as usize)
         .map_or(std::ptr::null_mut(), |s| s.load(Ordering::Acquire));
     if inner.is_null() {
-        frame.ret = [0; 4];
         return;
     }
     // SAFETY: a slot holds a live callback's `CallbackInner` (the callback
@@ -126,19 +137,15 @@ unsafe extern "C" fn thunk_dispatch(slot: u32, frame: *mut Frame) {
     // most. `callback` keeps it alive until this function returns, even if
     // the closure drops its last handle.
     let callback = unsafe { Entered::new(inner) };
-    let Some(regs) = callback.shared.plan.regs() else {
-        frame.ret = [0; 4];
+    let Some(layout) = callback.shared.plan.layout() else {
         return;
     };
-    let mut scratch = [[0u64; 2]; MAX_ARGS];
-    let mut avalues = [std::ptr::null_mut::<c_void>(); MAX_ARGS];
-    let mut buf = [0u64; 2];
-    let ret = regs.callee_args(frame, &mut scratch, &mut avalues, &mut buf);
-    // SAFETY: `avalues` points at each argument as the prototype has it,
-    // and `ret` at a buffer large enough for the result (16 bytes, or the
-    // caller's memory for a structure returned through a hidden pointer).
-    unsafe { super::invoke(&callback, ret, avalues.as_mut_ptr()) };
-    regs.callee_result(frame, &buf);
+    regs.x87n = layout.x87_results();
+    let mut frame = Frame::Regs(regs, layout);
+    // SAFETY: the frame holds the arguments of a call of this prototype,
+    // placed by its layout, and has room for the result (registers, the
+    // x87 slots, or the caller's memory behind the hidden pointer).
+    unsafe { super::invoke(&callback, &mut frame) };
 }
 
 /// A claimed thunk; releases its slot when dropped.

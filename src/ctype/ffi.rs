@@ -278,21 +278,27 @@ pub(crate) mod sysv {
         match ty.kind() {
             Kind::Void => true,
             Kind::Scalar { scalar, .. } => {
-                let size = scalar.size() as u64;
-                let natural = if *scalar == Scalar::LongDouble {
-                    16
-                } else {
-                    size
-                };
+                let natural = scalar.align() as u64;
                 if offset % natural != 0 {
                     return false; // misaligned fields make the whole aggregate MEMORY
                 }
                 match scalar {
                     Scalar::F32 | Scalar::F64 => mark(classes, offset, Class::Sse),
+                    // two floats (or doubles), each classified where it lies
+                    Scalar::ComplexF32 => {
+                        mark(classes, offset, Class::Sse);
+                        mark(classes, offset + 4, Class::Sse);
+                    }
+                    Scalar::ComplexF64 => {
+                        mark(classes, offset, Class::Sse);
+                        mark(classes, offset + 8, Class::Sse);
+                    }
                     Scalar::LongDouble => {
                         mark(classes, offset, Class::X87);
                         mark(classes, offset + 8, Class::X87Up);
                     }
+                    // COMPLEX_X87: always MEMORY inside an aggregate
+                    Scalar::ComplexLongDouble => return false,
                     _ => mark(classes, offset, Class::Integer),
                 }
                 true

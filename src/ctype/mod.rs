@@ -188,6 +188,15 @@ impl CType {
         /// `long double`. On x86_64 it is the 80-bit x87 format in 16 bytes;
         /// values convert to and from `f64` (rounding to nearest), as ctypes does.
         c_longdouble => Scalar::LongDouble,
+        /// `float _Complex` (ctypes 3.14 `c_float_complex`): values are
+        /// [`Value::Complex`](crate::Value::Complex); a real number is accepted
+        /// as a value with imaginary part 0.
+        c_float_complex => Scalar::ComplexF32,
+        /// `double _Complex` (ctypes 3.14 `c_double_complex`).
+        c_double_complex => Scalar::ComplexF64,
+        /// `long double _Complex` (ctypes 3.14 `c_longdouble_complex`); parts
+        /// convert to and from `f64` as [`c_longdouble`](CType::c_longdouble) does.
+        c_longdouble_complex => Scalar::ComplexLongDouble,
         /// `char *` as a NUL-terminated byte string (ctypes `c_char_p`): results are
         /// [`Value::Bytes`](crate::Value::Bytes), or [`Value::Null`](crate::Value::Null) for NULL.
         c_char_p => Scalar::CharP,

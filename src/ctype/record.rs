@@ -447,7 +447,7 @@ fn swapped(ty: &CType) -> std::result::Result<CType, String> {
             name,
             swapped,
         } => {
-            if scalar.is_pointer() || *scalar == Scalar::LongDouble {
+            if scalar.is_pointer() || *scalar == Scalar::LongDouble || scalar.is_complex() {
                 return Err(format!("{ty} cannot be stored in the other byte order"));
             }
             if scalar.size() == 1 || *swapped {

@@ -27,6 +27,12 @@ pub(crate) enum Scalar {
     F32,
     F64,
     LongDouble,
+    /// `float _Complex`.
+    ComplexF32,
+    /// `double _Complex`.
+    ComplexF64,
+    /// `long double _Complex`.
+    ComplexLongDouble,
     CharP,
     WCharP,
     VoidP,
@@ -74,6 +80,9 @@ impl Scalar {
             Scalar::I64 | Scalar::U64 | Scalar::F64 => 8,
             Scalar::WChar => WCHAR_SIZE,
             Scalar::LongDouble => LONG_DOUBLE_SIZE,
+            Scalar::ComplexF32 => 8,
+            Scalar::ComplexF64 => 16,
+            Scalar::ComplexLongDouble => 2 * LONG_DOUBLE_SIZE,
             Scalar::CharP | Scalar::WCharP | Scalar::VoidP => size_of::<*const c_void>(),
         }
     }
@@ -83,7 +92,9 @@ impl Scalar {
         match self {
             Scalar::I64 | Scalar::U64 => align_of::<i64>(),
             Scalar::F64 => align_of::<f64>(),
-            Scalar::LongDouble => LONG_DOUBLE_SIZE,
+            Scalar::LongDouble | Scalar::ComplexLongDouble => LONG_DOUBLE_SIZE,
+            Scalar::ComplexF32 => 4,
+            Scalar::ComplexF64 => align_of::<f64>(),
             Scalar::CharP | Scalar::WCharP | Scalar::VoidP => align_of::<*const c_void>(),
             other => other.size(),
         }
@@ -127,6 +138,20 @@ impl Scalar {
         matches!(self, Scalar::CharP | Scalar::WCharP | Scalar::VoidP)
     }
 
+    /// The complex types.
+    pub(crate) const fn is_complex(self) -> bool {
+        matches!(
+            self,
+            Scalar::ComplexF32 | Scalar::ComplexF64 | Scalar::ComplexLongDouble
+        )
+    }
+
+    /// Whether values have a one-word image (see `conv`): everything but
+    /// the types wider than 8 bytes.
+    pub(crate) const fn has_word_image(self) -> bool {
+        self.size() <= 8
+    }
+
     /// The signed or unsigned integer variant of a given byte size.
     pub(crate) const fn int_of_size(size: usize, signed: bool) -> Scalar {
         match (size, signed) {
@@ -162,6 +187,12 @@ impl Scalar {
                 LongDoubleFormat::Double => &raw mut raw::ffi_type_double,
                 _ => &raw mut raw::ffi_type_longdouble,
             },
+            #[cfg(not(windows))]
+            Scalar::ComplexF32 => &raw mut raw::ffi_type_complex_float,
+            #[cfg(not(windows))]
+            Scalar::ComplexF64 => &raw mut raw::ffi_type_complex_double,
+            #[cfg(not(windows))]
+            Scalar::ComplexLongDouble => &raw mut raw::ffi_type_complex_longdouble,
             Scalar::CharP | Scalar::WCharP | Scalar::VoidP => &raw mut raw::ffi_type_pointer,
             other => int(other.size(), other.is_signed()),
         }

@@ -2,9 +2,9 @@
 //! included), its elements.
 
 use super::CData;
-use super::codec;
-use super::keep::BufferKind;
+use super::keep::{BufferKind, StoreSink};
 use crate::call::typed::CRepr;
+use crate::conv;
 use crate::ctype::record::{ByteOrder, Member};
 use crate::ctype::{CType, Kind, Scalar};
 use crate::error::{ConvError, Error, Result};
@@ -93,11 +93,7 @@ impl CData {
         self.check_readable("reading a field")?;
         let m = self.member(name)?;
         if let Some(s) = m.plain {
-            let at = self.at_offset(self.offset + m.offset);
-            // SAFETY: the member lies inside the instance, which is readable.
-            if let Some(v) = unsafe { codec::decode_number(s, at) } {
-                return Ok(v);
-            }
+            return self.load_scalar(s, false, self.offset + m.offset);
         }
         match m.bits {
             Some((bit, width, order)) => {
@@ -118,17 +114,6 @@ impl CData {
         self.check_readable("setting a field")?;
         let m = self.member(name)?;
         let value = value.into();
-        // `store` has this path too; taking it here, from the precomputed
-        // member, skips the type dispatch (measured: ~28 instructions a set)
-        if let Some(s) = m.plain {
-            if let Some(word) = codec::scalar_word(s, &value) {
-                let offset = self.offset + m.offset;
-                // SAFETY: the member lies inside the instance, which is writable.
-                unsafe { codec::store_word(s, word, self.at_offset(offset)) };
-                self.clear_keep(offset);
-                return Ok(());
-            }
-        }
         match m.bits {
             Some((bit, width, order)) => self.store_bits(
                 &m.ty,
@@ -263,32 +248,17 @@ impl CData {
         let d = CData::try_new(ty)?;
         match ty.kind() {
             Kind::Array { elem, len, .. } => {
-                let plain = match elem.kind() {
-                    Kind::Scalar {
-                        scalar,
-                        swapped: false,
-                        ..
-                    } => Some(*scalar),
-                    _ => None,
-                };
                 let step = elem.size();
                 for (i, v) in values.into_iter().enumerate() {
-                    let v = v.into();
-                    // Numbers for a numeric array are written directly: the
-                    // array is fresh, so `store`'s keep-alive bookkeeping and
-                    // type dispatch can be skipped (measured: ~56 instructions
-                    // an element). The rest, and every refusal, goes through
-                    // set_index.
-                    match plain
-                        .filter(|_| i < *len)
-                        .and_then(|s| codec::scalar_word(s, &v).map(|word| (s, word)))
-                    {
-                        Some((s, word)) => {
-                            // SAFETY: element `i < len` lies inside the fresh array.
-                            unsafe { codec::store_word(s, word, d.ptr().add(i * step)) }
-                        }
-                        None => d.set_index(i, v)?,
+                    if i >= *len {
+                        return Err(Error::IndexOutOfRange {
+                            type_name: ty.to_string(),
+                            index: i,
+                            len: *len,
+                        });
                     }
+                    // element `i < len` lies inside the fresh array
+                    d.store(elem, i * step, &v.into())?;
                 }
             }
             Kind::Record(_) => {
@@ -406,37 +376,57 @@ impl CData {
         }
     }
 
-    /// Reads a fundamental value at `offset`.
+    /// Reads a fundamental value at `offset`: the one conversion of its
+    /// type, from memory. A `char *` / `wchar_t *` is followed only where
+    /// [`may_follow`](CData::may_follow) vouches for it.
+    #[inline]
     pub(crate) fn load_scalar(&self, s: Scalar, swapped: bool, offset: usize) -> Result<Value> {
         let at = self.at_offset(offset);
-        if swapped {
-            let mut tmp = [0u8; 16];
-            // SAFETY: the scalar lies inside the memory (see `load`).
-            unsafe { std::ptr::copy_nonoverlapping(at, tmp.as_mut_ptr(), s.size()) };
-            tmp[..s.size()].reverse();
-            // SAFETY: `tmp` holds the value's bytes in native order; swapped
-            // types are never pointers, so nothing is followed.
-            return unsafe { codec::decode_scalar(s, tmp.as_ptr(), false) };
+        if !s.has_word_image() {
+            // SAFETY: the scalar lies inside the memory (views are made only
+            // for fields and elements that do; readability was checked by
+            // the public caller); wide types are never stored swapped.
+            let w = unsafe { conv::load_wide(s, at) };
+            return conv::decode_wide(s, &w);
         }
-        // SAFETY: the scalar lies inside the memory (see `load`).
-        if let Some(v) = unsafe { codec::decode_number(s, at) } {
-            return Ok(v);
-        }
-        let kind = match s {
-            Scalar::CharP => Some(BufferKind::Bytes),
-            Scalar::WCharP => Some(BufferKind::Wide),
-            _ => None,
+        // SAFETY: as above.
+        let w = unsafe { conv::load_word(s, swapped, at) };
+        let follow = match s {
+            Scalar::CharP => w != 0 && self.may_follow(w as usize, BufferKind::Bytes),
+            Scalar::WCharP => w != 0 && self.may_follow(w as usize, BufferKind::Wide),
+            _ => false,
         };
-        let follow = kind.is_some_and(|kind| {
-            let mut p = [0u8; size_of::<usize>()];
-            // SAFETY: a pointer-sized scalar lies at `at` (see `load`).
-            unsafe { std::ptr::copy_nonoverlapping(at, p.as_mut_ptr(), p.len()) };
-            let stored = usize::from_ne_bytes(p);
-            stored != 0 && self.may_follow(stored, kind)
-        });
-        // SAFETY: the scalar lies inside the memory (see `load`), and strings
-        // are followed only where `may_follow` vouches for them.
-        unsafe { codec::decode_scalar(s, at, follow) }
+        // SAFETY: strings are followed only where `may_follow` vouches for
+        // them.
+        unsafe { conv::decode_word(s, w, follow) }
+    }
+
+    /// Writes a fundamental value at `offset` with the one conversion of its
+    /// type, keeping alive what a stored pointer refers to. Nothing is
+    /// written when the value is refused.
+    #[inline]
+    pub(crate) fn store_scalar(
+        &self,
+        s: Scalar,
+        swapped: bool,
+        ty: &CType,
+        offset: usize,
+        v: &Value,
+    ) -> Result<()> {
+        let at = self.at_offset(offset);
+        if !s.has_word_image() {
+            let w = conv::encode_wide(s, ty, v).map_err(|e| Error::from(*e))?;
+            // SAFETY: the scalar lies inside the memory (see `load_scalar`).
+            unsafe { conv::store_wide(s, &w, at) };
+            self.clear_keep(offset);
+            return Ok(());
+        }
+        let mut sink = StoreSink::default();
+        let w = conv::encode_word(s, ty, v, &mut sink).map_err(|e| Error::from(*e))?;
+        // SAFETY: as above.
+        unsafe { conv::store_word(s, swapped, w, at) };
+        self.store_keep(offset, sink.into_keep());
+        Ok(())
     }
 
     /// Writes `v` as a value of `ty` at `offset` (from the memory's start).
@@ -444,41 +434,10 @@ impl CData {
     pub(crate) fn store(&self, ty: &CType, offset: usize, v: &Value) -> Result<()> {
         let wrong =
             |reason: &str| Error::from(ConvError::new(ty.to_string(), v.describe(), reason));
-        // the commonest case first: a number in range, in native order
-        if let Kind::Scalar {
-            scalar,
-            swapped: false,
-            ..
-        } = ty.kind()
-        {
-            if let Some(word) = codec::scalar_word(*scalar, v) {
-                // SAFETY: the scalar lies inside the memory (views are made
-                // only for fields and elements that do).
-                unsafe { codec::store_word(*scalar, word, self.at_offset(offset)) };
-                self.clear_keep(offset);
-                return Ok(());
-            }
-        }
         match ty.kind() {
             Kind::Scalar {
                 scalar, swapped, ..
-            } => {
-                let mut tmp = [0u8; 16];
-                // SAFETY: `tmp` has room for every fundamental type.
-                let keep = unsafe { codec::encode_scalar(*scalar, ty, v, tmp.as_mut_ptr()) }?;
-                let size = scalar.size();
-                if *swapped {
-                    tmp[..size].reverse();
-                }
-                // SAFETY: the scalar lies inside the memory (views are made
-                // only for fields and elements that do; readability was
-                // checked by the public caller).
-                unsafe {
-                    std::ptr::copy_nonoverlapping(tmp.as_ptr(), self.at_offset(offset), size)
-                };
-                self.store_keep(offset, keep);
-                Ok(())
-            }
+            } => self.store_scalar(*scalar, *swapped, ty, offset, v),
             Kind::Array { elem, len, .. } => match v {
                 Value::Data(d) if d.ctype() == ty => self.copy_instance(offset, d),
                 Value::Bytes(_) | Value::Str(_) if elem.scalar() == Some(Scalar::Char) => {
@@ -486,7 +445,7 @@ impl CData {
                     self.store_chars(ty, offset, bytes, *len, v)
                 }
                 Value::Str(text) if elem.scalar() == Some(Scalar::WChar) => {
-                    let with_nul = codec::c_wide(text).map_err(|r| wrong(&r))?;
+                    let with_nul = conv::c_wide(text).map_err(|r| wrong(&r))?;
                     let units = &with_nul[..with_nul.len() - 1];
                     if units.len() > *len {
                         return Err(wrong(&format!(
@@ -523,7 +482,8 @@ impl CData {
                         return self.copy_instance(offset, d);
                     }
                 }
-                let (addr, keep) = codec::pointer_target(ty, v, true)?;
+                let mut sink = StoreSink::default();
+                let addr = conv::address_of(ty, v, &mut sink).map_err(|e| Error::from(*e))?;
                 let bytes = addr.to_ne_bytes();
                 // SAFETY: a pointer-sized field lies at `offset` (see above).
                 unsafe {
@@ -533,7 +493,7 @@ impl CData {
                         bytes.len(),
                     )
                 };
-                self.store_keep(offset, keep);
+                self.store_keep(offset, sink.into_keep());
                 Ok(())
             }
             Kind::Void => Err(wrong("void has no values")),

@@ -1,7 +1,7 @@
 //! `create_string_buffer` and `create_unicode_buffer`: mutable C strings.
 
 use super::CData;
-use super::codec::WideUnit;
+use crate::conv::WideUnit;
 use crate::ctype::CType;
 
 /// What a string buffer is created from: initial bytes or text (a NUL is

@@ -7,8 +7,8 @@ use std::ops::Range;
 use std::rc::Rc;
 
 use super::CData;
-use super::codec::WideUnit;
 use crate::callback::Callback;
+use crate::conv::{Referent, Sink, WideUnit};
 
 /// What a stored pointer points into, which must stay alive as long as the
 /// pointer is in use (ctypes' `_objects`).
@@ -33,37 +33,41 @@ pub(crate) enum Keep {
     Callback(Callback),
 }
 
-/// What a call keeps alive until it returns: the copies it made of string
-/// arguments. The first needs no allocation of its own; the list is two
-/// words and a tag to set up, so calls without strings pay nearly nothing.
+/// The sink of a store into memory: a string is copied into a buffer that
+/// the memory keeps; an instance or callback a pointer refers to is kept.
 #[derive(Default)]
-pub(crate) struct KeepList {
-    /// Dropped by hand, and only when set: the drop glue of an empty `Keep`
-    /// would be a call on every foreign call.
-    first: std::mem::ManuallyDrop<Keep>,
-    more: Vec<Keep>,
+pub(crate) struct StoreSink {
+    keep: Keep,
 }
 
-impl KeepList {
-    /// Holds `keep` until the list is dropped.
-    #[inline]
-    pub(crate) fn push(&mut self, keep: Keep) {
-        if matches!(*self.first, Keep::None) {
-            // the slot holds nothing that needs dropping
-            self.first = std::mem::ManuallyDrop::new(keep);
-        } else {
-            self.more.push(keep);
-        }
+impl StoreSink {
+    /// What the stored pointer keeps alive.
+    pub(crate) fn into_keep(self) -> Keep {
+        self.keep
     }
 }
 
-impl Drop for KeepList {
-    #[inline]
-    fn drop(&mut self) {
-        if !matches!(*self.first, Keep::None) {
-            // SAFETY: `first` is dropped here only, once.
-            unsafe { std::mem::ManuallyDrop::drop(&mut self.first) };
-        }
+impl Sink for StoreSink {
+    fn bytes(&mut self, bytes: &[u8]) -> usize {
+        let copy: Rc<[u8]> = bytes.iter().copied().chain(std::iter::once(0)).collect();
+        let addr = copy.as_ptr() as usize;
+        self.keep = Keep::Bytes(copy);
+        addr
+    }
+
+    fn wide(&mut self, units: &mut dyn Iterator<Item = WideUnit>, _len: usize) -> usize {
+        let copy: Rc<[WideUnit]> = units.chain(std::iter::once(0)).collect();
+        let addr = copy.as_ptr() as usize;
+        self.keep = Keep::Wide(copy);
+        addr
+    }
+
+    fn refers(&mut self, target: Referent<'_>) {
+        self.keep = match target {
+            Referent::Data(d) => Keep::Data(d.clone()),
+            Referent::Callback(cb) => Keep::Callback(cb.clone()),
+            Referent::KeptBy(d) => d.kept_by_self().unwrap_or_default(),
+        };
     }
 }
 
@@ -77,13 +81,6 @@ pub(crate) enum BufferKind {
 }
 
 impl Keep {
-    /// Whether this keeps a copy rctypes made for the value (a string): only
-    /// those must be held during a call, since the arguments themselves
-    /// outlive it.
-    pub(crate) fn is_copy(&self) -> bool {
-        matches!(self, Keep::Bytes(_) | Keep::Wide(_))
-    }
-
     /// The start and kind of the kept buffer, when it is one rctypes made.
     pub(crate) fn buffer(&self) -> Option<(usize, BufferKind)> {
         match self {

@@ -2,7 +2,6 @@
 
 mod access;
 pub(crate) mod buffers;
-pub(crate) mod codec;
 pub(crate) mod keep;
 pub(crate) mod longdouble;
 mod pointer;
@@ -387,6 +386,11 @@ impl CData {
             // the address lies inside this block, so the sum fits
             remote.insert(base.wrapping_add(off), holder.without_self(k));
         }
+    }
+
+    /// What this pointer instance keeps alive (what a copy of it must keep).
+    pub(crate) fn kept_by_self(&self) -> Option<Keep> {
+        self.keep_at(self.offset)
     }
 
     /// What the pointer stored at `offset` keeps alive, if anything.

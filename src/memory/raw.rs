@@ -4,8 +4,8 @@
 
 use std::ffi::{CStr, c_char};
 
+use crate::conv::{self, WideUnit};
 use crate::error::Result;
-use crate::memory::codec::{self, WideUnit};
 
 /// `ctypes.string_at(address, size)`: a copy of the bytes at `address`, up to
 /// (not including) the first NUL when `len` is `None`, or exactly `len` bytes.
@@ -48,7 +48,7 @@ pub unsafe fn wstring_at(address: usize, len: Option<usize>) -> Result<String> {
         return Ok(String::new());
     }
     // SAFETY: forwarded from the caller.
-    unsafe { codec::read_wide(address as *const WideUnit, len) }
+    unsafe { conv::read_wide(address as *const WideUnit, len) }
 }
 
 /// `ctypes.memmove(dst, src, count)`: copies `count` bytes; the regions may

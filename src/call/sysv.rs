@@ -1,0 +1,674 @@
+//! The x86-64 System V call plan: where each argument and the result of a
+//! signature travel, decided once, and the assembly that makes the call.
+//!
+//! [`Layout::new`] assigns every argument to registers or to the stack area
+//! by the ABI's rules (§3.2.3: INTEGER eightbytes to the six general
+//! registers, SSE eightbytes to the eight vector registers, MEMORY-class
+//! aggregates, `long double` and what does not fit to the stack, an
+//! aggregate result in MEMORY through a hidden pointer in `rdi`) and says
+//! where the result comes back (`rax`/`rdx`, `xmm0`/`xmm1`, the x87 stack,
+//! or the hidden pointer). A call fills a [`Regs`] and a stack area from the
+//! values, and one of three stubs loads the registers, copies the stack
+//! area, calls, and stores the result registers back (LuaJIT's C calls and
+//! libffi 3.8's call plans work the same way). A callback entered through a
+//! thunk reads its arguments from a [`Regs`] filled by the entry, through
+//! the same layout.
+
+use std::arch::naked_asm;
+
+use crate::ctype::ffi::sysv::{Class, classify_aggregate};
+use crate::ctype::scalar::{LONG_DOUBLE, LongDoubleFormat};
+use crate::ctype::{CType, Scalar};
+
+pub(crate) const GPRS: usize = 6;
+pub(crate) const SSES: usize = 8;
+
+/// The largest alignment of a by-value argument on the stack: the stub
+/// aligns the stack area to this.
+pub(crate) const MAX_STACK_ALIGN: usize = 64;
+
+/// Where one eightbyte of an argument is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Loc {
+    /// A general register, 0..6 (rdi, rsi, rdx, rcx, r8, r9).
+    Gpr(u8),
+    /// The low 64 bits of a vector register, 0..8.
+    Sse(u8),
+    /// A word of the stack area, by index.
+    Stack(u32),
+}
+
+/// How an argument travels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// One eightbyte: a word image (a scalar or an address).
+    Word(Loc),
+    /// Two eightbytes in two locations (`double _Complex` in two vector
+    /// registers, an aggregate of up to 16 bytes in registers; `None` is an
+    /// eightbyte of padding, passed nowhere).
+    Pair([Option<Loc>; 2]),
+    /// `size` bytes copied into the stack area from word `word` on.
+    Stack { word: u32, size: u32 },
+    /// Nothing: a structure of size 0.
+    Nothing,
+}
+
+/// Where the result comes back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RetPlace {
+    /// `void`.
+    Void,
+    /// A word in `rax`.
+    Rax,
+    /// A word in `xmm0`.
+    Xmm0,
+    /// Up to two eightbytes: INTEGER ones in `rax` then `rdx`, SSE ones in
+    /// `xmm0` then `xmm1`, in order; `None` is padding.
+    Pair([Option<Class>; 2]),
+    /// On the x87 stack: one value in `st(0)` (`long double`, a structure
+    /// holding only one) or two (`long double _Complex`: `st(0)`, `st(1)`).
+    X87(u8),
+    /// Written by the callee through a hidden pointer passed in `rdi`, and
+    /// returned in `rax`.
+    Memory,
+}
+
+/// What the stubs and the thunk entry read and write. The layout is fixed:
+/// the assembly uses these offsets.
+#[repr(C)]
+pub(crate) struct Regs {
+    /// rdi, rsi, rdx, rcx, r8, r9.
+    pub(crate) gpr: [u64; GPRS],
+    /// The low 64 bits of xmm0..xmm7.
+    pub(crate) sse: [u64; SSES],
+    /// rax, rdx, xmm0, xmm1 after the call.
+    pub(crate) ret: [u64; 4],
+    /// st(0) and st(1) as 80-bit values in 16-byte slots.
+    pub(crate) x87: [u64; 4],
+    /// The stack area: words copied below the return address (calls), or
+    /// where the caller put them (callbacks).
+    pub(crate) stack: *const u64,
+    /// How many words the stack area has (calls).
+    pub(crate) words: usize,
+    /// How many x87 values the result has (0, 1 or 2).
+    pub(crate) x87n: u64,
+    _pad: u64,
+}
+
+const _: () = assert!(std::mem::offset_of!(Regs, sse) == 48);
+const _: () = assert!(std::mem::offset_of!(Regs, ret) == 112);
+const _: () = assert!(std::mem::offset_of!(Regs, x87) == 144);
+const _: () = assert!(std::mem::offset_of!(Regs, stack) == 176);
+const _: () = assert!(std::mem::offset_of!(Regs, words) == 184);
+const _: () = assert!(std::mem::offset_of!(Regs, x87n) == 192);
+const _: () = assert!(size_of::<Regs>() == 208);
+
+impl Regs {
+    /// Registers with nothing in them (a zeroed frame is cheap next to a
+    /// call: 26 words).
+    #[inline(always)]
+    pub(crate) fn new() -> Regs {
+        Regs {
+            gpr: [0; GPRS],
+            sse: [0; SSES],
+            ret: [0; 4],
+            x87: [0; 4],
+            stack: std::ptr::null(),
+            words: 0,
+            x87n: 0,
+            _pad: 0,
+        }
+    }
+
+    /// The register slot of `loc` (stack locations have none).
+    #[inline(always)]
+    pub(crate) fn reg_mut(&mut self, loc: Loc) -> Option<&mut u64> {
+        match loc {
+            Loc::Gpr(i) => self.gpr.get_mut(usize::from(i)),
+            Loc::Sse(i) => self.sse.get_mut(usize::from(i)),
+            Loc::Stack(_) => None,
+        }
+    }
+
+    /// The word at `loc`, reading stack words from the area at `stack`.
+    ///
+    /// # Safety
+    /// For a stack location, `stack` must be readable at that word.
+    #[inline(always)]
+    pub(crate) unsafe fn read(&self, loc: Loc) -> u64 {
+        match loc {
+            Loc::Gpr(i) => self.gpr.get(usize::from(i)).copied().unwrap_or(0),
+            Loc::Sse(i) => self.sse.get(usize::from(i)).copied().unwrap_or(0),
+            // SAFETY: forwarded from the caller.
+            Loc::Stack(w) => unsafe { self.stack.add(w as usize).read_unaligned() },
+        }
+    }
+}
+
+/// A signature's placement, computed once.
+#[derive(Debug)]
+pub(crate) struct Layout {
+    /// Per argument.
+    pub(crate) args: Box<[Place]>,
+    pub(crate) ret: RetPlace,
+    /// Words in the stack area.
+    pub(crate) words: u32,
+    /// Which stub makes the call.
+    pub(crate) stub: Stub,
+}
+
+/// The three stubs, from the cheapest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stub {
+    /// General registers only.
+    Gpr,
+    /// General and vector registers.
+    Regs,
+    /// Anything: a stack area, x87 results.
+    General,
+}
+
+/// The ABI class of a parameter or result, as far as placement goes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Shape {
+    /// A fundamental type.
+    Scalar(Scalar),
+    /// A data or code pointer (`POINTER(T)`, a function pointer, an array
+    /// parameter).
+    Address,
+    /// A structure or union.
+    Aggregate,
+}
+
+/// Hands out argument registers in order.
+struct Alloc {
+    gpr: u8,
+    sse: u8,
+    /// Next free byte of the stack area.
+    stack: usize,
+}
+
+impl Alloc {
+    /// Whether `gprs` general and `sses` vector registers are still free.
+    fn fits(&self, gprs: usize, sses: usize) -> bool {
+        usize::from(self.gpr) + gprs <= GPRS && usize::from(self.sse) + sses <= SSES
+    }
+
+    fn gpr(&mut self) -> Loc {
+        self.gpr += 1;
+        Loc::Gpr(self.gpr - 1)
+    }
+
+    fn sse(&mut self) -> Loc {
+        self.sse += 1;
+        Loc::Sse(self.sse - 1)
+    }
+
+    /// A stack slot of `size` bytes aligned to `align` (at least 8, at most
+    /// [`MAX_STACK_ALIGN`], to which the stub aligns the area).
+    fn stack(&mut self, size: usize, align: usize) -> Option<(u32, u32)> {
+        let align = align.max(8);
+        if align > MAX_STACK_ALIGN {
+            return None;
+        }
+        let at = self.stack.checked_add(align - 1)? & !(align - 1);
+        self.stack = at.checked_add(size.checked_add(7)? & !7)?;
+        Some((u32::try_from(at / 8).ok()?, u32::try_from(size).ok()?))
+    }
+
+    fn stack_word(&mut self) -> Option<Loc> {
+        self.stack(8, 8).map(|(w, _)| Loc::Stack(w))
+    }
+}
+
+/// Why a signature has no layout: only what the ABI or the stub cannot do.
+pub(crate) type Refusal = String;
+
+impl Layout {
+    /// The placement of a signature. `args` are the parameters' types and
+    /// shapes (variadic arguments are placed like fixed ones, after the
+    /// default promotions: the callee finds them where the ABI says).
+    pub(crate) fn new(
+        args: &[(CType, Shape)],
+        ret: Option<(CType, Shape)>,
+    ) -> Result<Layout, Refusal> {
+        let mut alloc = Alloc {
+            gpr: 0,
+            sse: 0,
+            stack: 0,
+        };
+        let mut x87 = false;
+        let ret = match &ret {
+            None => RetPlace::Void,
+            Some((ty, shape)) => {
+                let place = ret_place(ty, *shape);
+                match place {
+                    RetPlace::Memory => {
+                        alloc.gpr(); // the hidden pointer takes rdi
+                    }
+                    RetPlace::X87(_) => x87 = true,
+                    _ => {}
+                }
+                place
+            }
+        };
+        let mut places = Vec::with_capacity(args.len());
+        for (ty, shape) in args {
+            places.push(arg_place(&mut alloc, ty, *shape).ok_or_else(|| {
+                format!(
+                    "{ty} cannot be placed on the stack (aligned to {} bytes; at most \
+                     {MAX_STACK_ALIGN} are supported), or the argument area would overflow",
+                    ty.align()
+                )
+            })?);
+        }
+        let words = u32::try_from(alloc.stack / 8)
+            .map_err(|_| "the arguments take more stack than a call can have".to_owned())?;
+        let stub = if words > 0 || x87 {
+            Stub::General
+        } else if alloc.sse > 0 || ret_uses_sse(&ret) {
+            Stub::Regs
+        } else {
+            Stub::Gpr
+        };
+        Ok(Layout {
+            args: places.into_boxed_slice(),
+            ret,
+            words,
+            stub,
+        })
+    }
+
+    /// How many x87 values the result has.
+    pub(crate) fn x87_results(&self) -> u64 {
+        match self.ret {
+            RetPlace::X87(n) => u64::from(n),
+            _ => 0,
+        }
+    }
+}
+
+fn ret_uses_sse(ret: &RetPlace) -> bool {
+    matches!(ret, RetPlace::Xmm0)
+        || matches!(ret, RetPlace::Pair(c) if c.contains(&Some(Class::Sse)))
+}
+
+/// The eightbyte classes of a scalar passed by value.
+fn scalar_classes(s: Scalar) -> Option<[Option<Class>; 2]> {
+    match s {
+        Scalar::F32 | Scalar::F64 | Scalar::ComplexF32 => Some([Some(Class::Sse), None]),
+        Scalar::LongDouble if LONG_DOUBLE == LongDoubleFormat::Double => {
+            Some([Some(Class::Sse), None])
+        }
+        Scalar::ComplexF64 => Some([Some(Class::Sse), Some(Class::Sse)]),
+        // memory as an argument; the x87 stack as a result
+        Scalar::LongDouble | Scalar::ComplexLongDouble => None,
+        _ => Some([Some(Class::Integer), None]),
+    }
+}
+
+/// The eightbyte classes of an aggregate of at most 16 bytes passed in
+/// registers, or `None` for MEMORY (and for a lone `long double`, X87).
+fn aggregate_classes(ty: &CType) -> Option<[Option<Class>; 2]> {
+    let classes = classify_aggregate(ty)?;
+    if classes.len() > 2 {
+        return None;
+    }
+    let mut out = [None; 2];
+    for (slot, class) in out.iter_mut().zip(&classes) {
+        *slot = match class {
+            Class::Integer | Class::Sse => Some(*class),
+            Class::Empty => None,
+            Class::X87 | Class::X87Up | Class::Memory => return None,
+        };
+    }
+    Some(out)
+}
+
+fn arg_place(alloc: &mut Alloc, ty: &CType, shape: Shape) -> Option<Place> {
+    let size = ty.size();
+    if size == 0 && matches!(shape, Shape::Aggregate) {
+        return Some(Place::Nothing);
+    }
+    let classes = match shape {
+        Shape::Address => Some([Some(Class::Integer), None]),
+        Shape::Scalar(s) => scalar_classes(s),
+        Shape::Aggregate => aggregate_classes(ty),
+    };
+    let Some(classes) = classes else {
+        let (word, size) = alloc.stack(size, ty.align())?;
+        return Some(Place::Stack { word, size });
+    };
+    let need = |c| classes.iter().filter(|x| **x == Some(c)).count();
+    let (gprs, sses) = (need(Class::Integer), need(Class::Sse));
+    let single = !matches!(shape, Shape::Aggregate) && classes[1].is_none();
+    if !alloc.fits(gprs, sses) {
+        // the whole argument goes on the stack
+        if single {
+            return Some(Place::Word(alloc.stack_word()?));
+        }
+        let (word, size) = alloc.stack(size, ty.align())?;
+        return Some(Place::Stack { word, size });
+    }
+    let mut locs = [None; 2];
+    for (loc, class) in locs.iter_mut().zip(classes) {
+        *loc = match class {
+            Some(Class::Integer) => Some(alloc.gpr()),
+            Some(Class::Sse) => Some(alloc.sse()),
+            _ => None,
+        };
+    }
+    Some(match (single, locs) {
+        (true, [Some(loc), None]) => Place::Word(loc),
+        _ => Place::Pair(locs),
+    })
+}
+
+fn ret_place(ty: &CType, shape: Shape) -> RetPlace {
+    match shape {
+        Shape::Address => RetPlace::Rax,
+        Shape::Scalar(s) => match s {
+            Scalar::LongDouble if LONG_DOUBLE == LongDoubleFormat::X87 => RetPlace::X87(1),
+            Scalar::ComplexLongDouble => RetPlace::X87(2),
+            Scalar::ComplexF64 => RetPlace::Pair([Some(Class::Sse), Some(Class::Sse)]),
+            s => match scalar_classes(s) {
+                Some([Some(Class::Sse), None]) => RetPlace::Xmm0,
+                _ => RetPlace::Rax,
+            },
+        },
+        Shape::Aggregate => {
+            if ty.size() == 0 {
+                return RetPlace::Void;
+            }
+            match classify_aggregate(ty).as_deref() {
+                Some([Class::X87, Class::X87Up]) => RetPlace::X87(1),
+                _ => match aggregate_classes(ty) {
+                    Some(classes) => RetPlace::Pair(classes),
+                    None => RetPlace::Memory,
+                },
+            }
+        }
+    }
+}
+
+/// Loads the general registers from `regs`, calls `code`, stores `rax`,
+/// `rdx`, `xmm0` and `xmm1` back.
+///
+/// # Safety
+/// `regs` must be valid for reads and writes; `code` must be a function
+/// whose signature takes its arguments in exactly the general registers
+/// `regs` fills (no vector registers, no stack, no x87 result).
+#[unsafe(naked)]
+pub(crate) unsafe extern "C" fn stub_gpr(regs: *mut Regs, code: usize) {
+    // Entry: rsp = 8 mod 16. Pushing rbx (callee-saved, it keeps `regs`
+    // across the call) makes it 0 mod 16, as `call` requires.
+    naked_asm!(
+        "push rbx",
+        "mov rbx, rdi",
+        "mov r11, rsi",
+        "mov rdi, qword ptr [rbx]",
+        "mov rsi, qword ptr [rbx + 8]",
+        "mov rdx, qword ptr [rbx + 16]",
+        "mov rcx, qword ptr [rbx + 24]",
+        "mov r8, qword ptr [rbx + 32]",
+        "mov r9, qword ptr [rbx + 40]",
+        // al: an upper bound on the vector registers used (variadic callees)
+        "xor eax, eax",
+        "call r11",
+        "mov qword ptr [rbx + 112], rax",
+        "mov qword ptr [rbx + 120], rdx",
+        "movq qword ptr [rbx + 128], xmm0",
+        "movq qword ptr [rbx + 136], xmm1",
+        "pop rbx",
+        "ret",
+    );
+}
+
+/// [`stub_gpr`] with the vector registers loaded too.
+///
+/// # Safety
+/// As [`stub_gpr`], for signatures in general and vector registers.
+#[unsafe(naked)]
+pub(crate) unsafe extern "C" fn stub_regs(regs: *mut Regs, code: usize) {
+    naked_asm!(
+        "push rbx",
+        "mov rbx, rdi",
+        "mov r11, rsi",
+        "movq xmm0, qword ptr [rbx + 48]",
+        "movq xmm1, qword ptr [rbx + 56]",
+        "movq xmm2, qword ptr [rbx + 64]",
+        "movq xmm3, qword ptr [rbx + 72]",
+        "movq xmm4, qword ptr [rbx + 80]",
+        "movq xmm5, qword ptr [rbx + 88]",
+        "movq xmm6, qword ptr [rbx + 96]",
+        "movq xmm7, qword ptr [rbx + 104]",
+        "mov rdi, qword ptr [rbx]",
+        "mov rsi, qword ptr [rbx + 8]",
+        "mov rdx, qword ptr [rbx + 16]",
+        "mov rcx, qword ptr [rbx + 24]",
+        "mov r8, qword ptr [rbx + 32]",
+        "mov r9, qword ptr [rbx + 40]",
+        "mov eax, 8",
+        "call r11",
+        "mov qword ptr [rbx + 112], rax",
+        "mov qword ptr [rbx + 120], rdx",
+        "movq qword ptr [rbx + 128], xmm0",
+        "movq qword ptr [rbx + 136], xmm1",
+        "pop rbx",
+        "ret",
+    );
+}
+
+/// The general stub: copies `regs.words` words from `regs.stack` to the
+/// stack below the return address (aligned to [`MAX_STACK_ALIGN`]), loads
+/// every argument register, calls, stores the result registers, and pops
+/// `regs.x87n` values off the x87 stack into `regs.x87`.
+///
+/// # Safety
+/// `regs` must be valid for reads and writes, `regs.stack` readable for
+/// `regs.words` words; `code` must be a function whose signature takes its
+/// arguments exactly where they were placed and returns `regs.x87n` values
+/// on the x87 stack.
+#[unsafe(naked)]
+pub(crate) unsafe extern "C" fn stub_general(regs: *mut Regs, code: usize) {
+    naked_asm!(
+        "push rbp",
+        "mov rbp, rsp",
+        "push rbx",
+        "push r12",
+        "mov rbx, rdi",
+        "mov r12, rsi",
+        // the stack area, aligned for over-aligned arguments
+        "mov rcx, qword ptr [rbx + 184]",
+        "lea rax, [rcx * 8]",
+        "sub rsp, rax",
+        "and rsp, -64",
+        "mov rsi, qword ptr [rbx + 176]",
+        "mov rdi, rsp",
+        "rep movsq",
+        "movq xmm0, qword ptr [rbx + 48]",
+        "movq xmm1, qword ptr [rbx + 56]",
+        "movq xmm2, qword ptr [rbx + 64]",
+        "movq xmm3, qword ptr [rbx + 72]",
+        "movq xmm4, qword ptr [rbx + 80]",
+        "movq xmm5, qword ptr [rbx + 88]",
+        "movq xmm6, qword ptr [rbx + 96]",
+        "movq xmm7, qword ptr [rbx + 104]",
+        "mov rdi, qword ptr [rbx]",
+        "mov rsi, qword ptr [rbx + 8]",
+        "mov rdx, qword ptr [rbx + 16]",
+        "mov rcx, qword ptr [rbx + 24]",
+        "mov r8, qword ptr [rbx + 32]",
+        "mov r9, qword ptr [rbx + 40]",
+        "mov eax, 8",
+        "call r12",
+        "mov qword ptr [rbx + 112], rax",
+        "mov qword ptr [rbx + 120], rdx",
+        "movq qword ptr [rbx + 128], xmm0",
+        "movq qword ptr [rbx + 136], xmm1",
+        "mov rcx, qword ptr [rbx + 192]",
+        "test rcx, rcx",
+        "jz 2f",
+        "fstp tbyte ptr [rbx + 144]",
+        "cmp rcx, 1",
+        "je 2f",
+        "fstp tbyte ptr [rbx + 160]",
+        "2:",
+        "lea rsp, [rbp - 16]",
+        "pop r12",
+        "pop rbx",
+        "pop rbp",
+        "ret",
+    );
+}
+
+impl Stub {
+    /// The stub's code.
+    pub(crate) fn code(self) -> unsafe extern "C" fn(*mut Regs, usize) {
+        match self {
+            Stub::Gpr => stub_gpr,
+            Stub::Regs => stub_regs,
+            Stub::General => stub_general,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout(args: &[(CType, Shape)], ret: Option<(CType, Shape)>) -> Layout {
+        Layout::new(args, ret).unwrap()
+    }
+    fn int() -> (CType, Shape) {
+        (CType::c_int(), Shape::Scalar(Scalar::I32))
+    }
+    fn dbl() -> (CType, Shape) {
+        (CType::c_double(), Shape::Scalar(Scalar::F64))
+    }
+    fn record(fields: &[CType]) -> (CType, Shape) {
+        let ty = fields
+            .iter()
+            .enumerate()
+            .fold(CType::structure("S"), |b, (i, t)| {
+                b.field(format!("f{i}"), t.clone())
+            })
+            .build()
+            .unwrap();
+        (ty, Shape::Aggregate)
+    }
+
+    #[test]
+    fn integers_then_the_stack() {
+        let l = layout(&vec![int(); 8], Some(int()));
+        assert_eq!(l.args[0], Place::Word(Loc::Gpr(0)));
+        assert_eq!(l.args[5], Place::Word(Loc::Gpr(5)));
+        assert_eq!(l.args[6], Place::Word(Loc::Stack(0)));
+        assert_eq!(l.args[7], Place::Word(Loc::Stack(1)));
+        assert_eq!((l.words, l.ret, l.stub), (2, RetPlace::Rax, Stub::General));
+    }
+
+    #[test]
+    fn doubles_fill_eight_vector_registers() {
+        let l = layout(&vec![dbl(); 9], Some(dbl()));
+        assert_eq!(l.args[7], Place::Word(Loc::Sse(7)));
+        assert_eq!(l.args[8], Place::Word(Loc::Stack(0)));
+        assert_eq!(l.ret, RetPlace::Xmm0);
+        let l = layout(&[int(), dbl()], Some(int()));
+        assert_eq!(l.stub, Stub::Regs);
+    }
+
+    #[test]
+    fn aggregates() {
+        let i = CType::c_int();
+        let d = CType::c_double();
+        // {int, int} in one register; {double, double} in two vector ones
+        let l = layout(
+            &[
+                record(&[i.clone(), i.clone()]),
+                record(&[d.clone(), d.clone()]),
+            ],
+            None,
+        );
+        assert_eq!(l.args[0], Place::Pair([Some(Loc::Gpr(0)), None]));
+        assert_eq!(
+            l.args[1],
+            Place::Pair([Some(Loc::Sse(0)), Some(Loc::Sse(1))])
+        );
+        // 24 bytes: MEMORY, on the stack
+        let big = record(&[d.clone(), d.clone(), d.clone()]);
+        let l = layout(&[big.clone(), int()], Some(big.clone()));
+        assert_eq!(l.args[0], Place::Stack { word: 0, size: 24 });
+        assert_eq!(
+            l.args[1],
+            Place::Word(Loc::Gpr(1)),
+            "rdi holds the hidden pointer"
+        );
+        assert_eq!(l.ret, RetPlace::Memory);
+        // a 16-byte aggregate that no longer fits in registers goes whole
+        // to the stack, and later scalars still take registers
+        let mut args = vec![int(); 5];
+        args.push(record(&[i.clone(), i.clone(), i.clone(), i.clone()]));
+        args.push((CType::c_char_p(), Shape::Scalar(Scalar::CharP)));
+        let l = layout(&args, None);
+        assert_eq!(l.args[5], Place::Stack { word: 0, size: 16 });
+        assert_eq!(l.args[6], Place::Word(Loc::Gpr(5)));
+    }
+
+    #[test]
+    fn long_double_and_complex() {
+        let ld = (CType::c_longdouble(), Shape::Scalar(Scalar::LongDouble));
+        let l = layout(&[int(), ld.clone(), int()], Some(ld.clone()));
+        assert_eq!(l.args[1], Place::Stack { word: 0, size: 16 });
+        assert_eq!(l.args[2], Place::Word(Loc::Gpr(1)));
+        assert_eq!((l.ret, l.x87_results()), (RetPlace::X87(1), 1));
+        let cd = (CType::c_double_complex(), Shape::Scalar(Scalar::ComplexF64));
+        let l = layout(&[cd.clone(), cd.clone()], Some(cd));
+        assert_eq!(
+            l.args[0],
+            Place::Pair([Some(Loc::Sse(0)), Some(Loc::Sse(1))])
+        );
+        assert_eq!(l.ret, RetPlace::Pair([Some(Class::Sse), Some(Class::Sse)]));
+        let cld = (
+            CType::c_longdouble_complex(),
+            Shape::Scalar(Scalar::ComplexLongDouble),
+        );
+        let l = layout(&[int(), cld.clone()], Some(cld));
+        assert_eq!(l.args[1], Place::Stack { word: 0, size: 32 });
+        assert_eq!(l.ret, RetPlace::X87(2));
+        // a structure holding only a long double comes back in st(0)
+        let only = record(&[CType::c_longdouble()]);
+        assert_eq!(layout(&[], Some(only)).ret, RetPlace::X87(1));
+    }
+
+    #[test]
+    fn padding_eightbytes_take_no_register() {
+        let pad = CType::structure("PadInt")
+            .field("c", CType::c_char())
+            .align(16)
+            .build()
+            .unwrap();
+        let l = layout(&[(pad, Shape::Aggregate), int()], None);
+        assert_eq!(l.args[0], Place::Pair([Some(Loc::Gpr(0)), None]));
+        assert_eq!(l.args[1], Place::Word(Loc::Gpr(1)));
+    }
+
+    #[test]
+    fn over_aligned_stack_arguments() {
+        let wide = CType::structure("A32")
+            .field("x", CType::c_int())
+            .align(32)
+            .build()
+            .unwrap();
+        let l = layout(&[int(), (wide, Shape::Aggregate)], None);
+        assert_eq!(l.args[1], Place::Stack { word: 0, size: 32 });
+        let l = layout(
+            &[
+                (CType::c_longdouble(), Shape::Scalar(Scalar::LongDouble)),
+                (CType::c_longdouble(), Shape::Scalar(Scalar::LongDouble)),
+            ],
+            None,
+        );
+        assert_eq!(l.args[1], Place::Stack { word: 2, size: 16 });
+    }
+}
