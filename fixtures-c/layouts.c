@@ -1,6 +1,7 @@
 /* The fixed layout oracle: structures and unions covering every layout rule
  * (natural alignment, nesting, arrays, unions, pack, aligned, bitfields of
- * every width, pack with bitfields, anonymous members, big-endian storage).
+ * every width, pack with bitfields, anonymous members, big-endian storage,
+ * unnamed and zero-width bitfields, and gcc's ms_struct for Layout::Ms).
  * tests/layout_oracle.rs declares each one again with rctypes and compares.
  * PROBE (probe.h) exports size, alignment, offsets and setters for each.
  * Probe fields are listed in declaration order, with the fields of anonymous
@@ -198,6 +199,60 @@ typedef struct BE { uint8_t a:3; uint16_t b:10; uint32_t c:19; } T69;
 typedef struct { char c; long double ld; short s; } T70;
 #define T70_F(V, B, N) V(c) V(ld) V(s)
 
+/* ---- unnamed and zero-width bitfields (gcc-sysv) ---- */
+typedef struct { int a:4; int :0; int b:4; } T71;
+#define T71_F(V, B, N) B(a) B(b)
+typedef struct { char c; int :0; char d; } T72;
+#define T72_F(V, B, N) V(c) V(d)
+#pragma pack(push, 1)
+typedef struct { char c; int :0; char d; } T73;   /* :0 ignores pack */
+#pragma pack(pop)
+#define T73_F(V, B, N) V(c) V(d)
+typedef struct { char c; long long :3; char d; } T74;   /* no alignment from unnamed */
+#define T74_F(V, B, N) V(c) V(d)
+typedef struct { char c; int :32; char d; } T75;
+#define T75_F(V, B, N) V(c) V(d)
+typedef union { char a:3; int :0; long long :5; } T76;
+#define T76_F(V, B, N) B(a)
+typedef struct { int a:3; int :5; int b:3; unsigned :0; short :2; char c:7; unsigned char :0; } T77;
+#define T77_F(V, B, N) B(a) B(b) B(c)
+typedef struct { int :0; char c; } T78;
+#define T78_F(V, B, N) V(c)
+
+/* ---- ms_struct (Layout::Ms) ---- */
+typedef struct MS { int a:3; unsigned b:5; int c:24; unsigned char d:4; long long e:40; } T79;
+#define T79_F(V, B, N) B(a) B(b) B(c) B(d) B(e)
+typedef struct MS { char a:3; int b:5; } T80;
+#define T80_F(V, B, N) B(a) B(b)
+typedef struct MS { int a:3; char b; short c:4; } T81;
+#define T81_F(V, B, N) B(a) V(b) B(c)
+#pragma pack(push, 1)
+typedef struct MS { char c; int a:20; unsigned b:20; short s:3; } T82;
+#pragma pack(pop)
+#define T82_F(V, B, N) V(c) B(a) B(b) B(s)
+#pragma pack(push, 2)
+typedef struct MS { char c; long long a:5; int b:30; int d:3; } T83;
+#pragma pack(pop)
+#define T83_F(V, B, N) V(c) B(a) B(b) B(d)
+typedef struct MS __attribute__((aligned(16))) { short a:9; short b:9; short c:9; } T84;
+#define T84_F(V, B, N) B(a) B(b) B(c)
+typedef struct MS BE { uint8_t x; unsigned a:20; unsigned b:7; uint16_t s:12; } T85;
+#define T85_F(V, B, N) V(x) B(a) B(b) B(s)
+typedef union MS { char a:3; int :0; long long :5; } T86;
+#define T86_F(V, B, N) B(a)
+typedef struct MS { char x:2; int :0; char y; } T87;
+#define T87_F(V, B, N) B(x) V(y)
+typedef struct MS { char x; int :0; char y; } T88;   /* :0 after an ordinary field: ignored */
+#define T88_F(V, B, N) V(x) V(y)
+typedef struct MS { int a:4; char :0; int b:4; short :0; short :0; char c:2; } T89;
+#define T89_F(V, B, N) B(a) B(b) B(c)
+typedef struct MS { char c:1; int :0; } T90;
+#define T90_F(V, B, N) B(c)
+typedef struct MS { char t:4; T80 inner; struct { int p:3; int q:30; }; unsigned char :3; } T91;
+#define T91_F(V, B, N) B(t) N(inner) B(p) B(q)
+typedef struct { char c; T84 ms; int x:3; } T92;   /* an ms record nested in a sysv one */
+#define T92_F(V, B, N) V(c) N(ms) B(x)
+
 PROBE(T01, T01_F) PROBE(T02, T02_F) PROBE(T03, T03_F) PROBE(T04, T04_F) PROBE(T05, T05_F)
 PROBE(T06, T06_F) PROBE(T07, T07_F) PROBE(T08, T08_F) PROBE(T09, T09_F) PROBE(T10, T10_F)
 PROBE(T11, T11_F) PROBE(T12, T12_F) PROBE(T13, T13_F) PROBE(T14, T14_F) PROBE(T15, T15_F)
@@ -212,6 +267,11 @@ PROBE(T51, T51_F) PROBE(T52, T52_F) PROBE(T53, T53_F) PROBE(T54, T54_F) PROBE(T5
 PROBE(T56, T56_F) PROBE(T57, T57_F) PROBE(T58, T58_F) PROBE(T59, T59_F) PROBE(T60, T60_F)
 PROBE(T61, T61_F) PROBE(T62, T62_F) PROBE(T63, T63_F) PROBE(T64, T64_F) PROBE(T65, T65_F)
 PROBE(T66, T66_F) PROBE(T67, T67_F) PROBE(T68, T68_F) PROBE(T69, T69_F) PROBE(T70, T70_F)
+PROBE(T71, T71_F) PROBE(T72, T72_F) PROBE(T73, T73_F) PROBE(T74, T74_F) PROBE(T75, T75_F)
+PROBE(T76, T76_F) PROBE(T77, T77_F) PROBE(T78, T78_F) PROBE(T79, T79_F) PROBE(T80, T80_F)
+PROBE(T81, T81_F) PROBE(T82, T82_F) PROBE(T83, T83_F) PROBE(T84, T84_F) PROBE(T85, T85_F)
+PROBE(T86, T86_F) PROBE(T87, T87_F) PROBE(T88, T88_F) PROBE(T89, T89_F) PROBE(T90, T90_F)
+PROBE(T91, T91_F) PROBE(T92, T92_F)
 
 /* The famous struct through C by value: built from field values, and each
  * field read back. */
@@ -229,3 +289,16 @@ long long famous_field(T31 s, int i) {
     default: return s.e;
     }
 }
+
+/* Zero-width and unnamed bitfields by value: gcc 12 ignores a `:0` when
+ * classifying (f and g share an SSE register); an unnamed bitfield with
+ * bits makes its eightbyte INTEGER. */
+typedef struct { float f; int :0; float g; } ZeroWidth;
+float zero_width_g(ZeroWidth s) { return s.g; }
+ZeroWidth zero_width_make(float f, float g) { ZeroWidth s = {f, g}; return s; }
+typedef struct { float f; int :8; } UnnamedBits;
+float unnamed_bits_f(UnnamedBits s) { return s.f; }
+/* An ms_struct record by value. */
+typedef struct MS { char a:3; int b:5; short c; } MsByValue;
+long ms_by_value_sum(MsByValue s) { return s.a * 100 + s.b * 10 + s.c; }
+MsByValue ms_by_value_make(int a, int b, int c) { MsByValue s = {a, b, c}; return s; }

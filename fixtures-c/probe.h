@@ -34,5 +34,6 @@
 
 #define BE __attribute__((scalar_storage_order("big-endian")))
 #define LE __attribute__((scalar_storage_order("little-endian")))
+#define MS __attribute__((ms_struct))
 
 #endif

@@ -119,6 +119,22 @@ pub enum Error {
         len: usize,
     },
 
+    /// More initial values than an array has elements or a structure has
+    /// fields ([`CData::from_values`](crate::CData::from_values)).
+    #[error(
+        "too many values for `{type_name}`: it takes at most {expected} ({what}), {given} given"
+    )]
+    TooManyValues {
+        /// The type being initialised.
+        type_name: String,
+        /// How many values it takes.
+        expected: usize,
+        /// How many were given.
+        given: usize,
+        /// What the values fill: "elements" or "fields".
+        what: String,
+    },
+
     /// A NULL pointer where memory was needed (`contents` of a NULL pointer,
     /// calling a function at address 0).
     #[error("NULL pointer: {what}")]

@@ -33,7 +33,8 @@
 //!   also known at compile time.
 //! * [`CType`] describes C types: the fundamental types, `pointer()`,
 //!   `array(n)`, [`CType::structure`] / [`CType::union`] (with pack, align,
-//!   bitfields, anonymous members, byte order; laid out as gcc does), and
+//!   bitfields, unnamed bitfields, anonymous members, byte order; laid out as
+//!   gcc does, or by MSVC's rules with [`Layout::Ms`]), and
 //!   [`CType::function`] prototypes.
 //! * [`CData`] is an instance: C memory with a type, owned by rctypes or
 //!   viewing C's, with fields, elements, pointers and ctypes' keep-alive rules;
@@ -91,6 +92,7 @@ pub use call::{ErrCheck, Function};
 pub use callback::{Callback, CallbackFn};
 pub use ctype::{BitField, CType, Field, RecordBuilder, alignment, sizeof};
 pub use error::{Error, Result};
+pub use layout::Layout;
 pub use library::{CDll, OpenOptions, find_library};
 pub use memory::CData;
 pub use memory::buffers::{

@@ -511,6 +511,11 @@ fn expect(t: T, spec: &Spec, built: &Built) -> Exp {
                     None => Exp::Err,
                 }
             }
+            // binary data for a void *: a copy with interior NULs (C reading
+            // it as a string stops at the first)
+            Spec::Bytes(b) if t == T::VoidP => {
+                Exp::Str(b.iter().copied().take_while(|&x| x != 0).collect())
+            }
             Spec::Bytes(b) if t != T::WCharP => c_string(b),
             Spec::Str(s) if t == T::WCharP => {
                 if s.contains('\0') {

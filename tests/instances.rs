@@ -497,7 +497,11 @@ fn instance_errors_name_what_was_wrong() -> rctypes::Result<()> {
     assert!(matches!(p.get_index(0), Err(Error::Unsupported { .. })));
     let err = CData::from_bytes(&point, &[1, 2, 3]).unwrap_err();
     assert!(err.to_string().contains("at least 8 bytes"), "{err}");
-    assert!(CData::from_values(&point, [1, 2, 3]).is_err());
+    let err = CData::from_values(&point, [1, 2, 3]).unwrap_err();
+    assert!(
+        err.to_string().contains("too many values for `Point`"),
+        "{err}"
+    );
     assert!(matches!(
         unsafe { CData::new(&CType::c_int()).contents() },
         Err(Error::Unsupported { .. })
@@ -675,13 +679,17 @@ fn arrays_from_rust_slices_and_value_lists() -> rctypes::Result<()> {
     assert!(
         matches!(
             err,
-            Error::IndexOutOfRange {
-                index: 2,
-                len: 2,
+            Error::TooManyValues {
+                expected: 2,
+                given: 3,
                 ..
             }
         ),
         "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "too many values for `c_int * 2`: it takes at most 2 (elements), 3 given"
     );
     Ok(())
 }

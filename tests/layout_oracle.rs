@@ -1,16 +1,20 @@
-//! The fixed layout oracle: the 70 types of fixtures-c/layouts.c, declared
+//! The fixed layout oracle: the 92 types of fixtures-c/layouts.c, declared
 //! again here with rctypes, compared with the C compiler's layout (sizeof,
 //! _Alignof, offsetof) and, field by field, with the bytes C writes.
 
 mod common;
 use common::{call, lib, oracle};
-use rctypes::{CData, CType, Error, RecordBuilder, Value};
+use rctypes::{CData, CType, Error, Layout, RecordBuilder, Value};
 
 fn s(name: &str) -> RecordBuilder {
     CType::structure(name)
 }
 fn u(name: &str) -> RecordBuilder {
     CType::union(name)
+}
+/// A structure declared `__attribute__((ms_struct))`.
+fn ms(name: &str) -> RecordBuilder {
+    CType::structure(name).layout(Layout::Ms)
 }
 
 /// Every type of layouts.c, by name.
@@ -399,6 +403,130 @@ fn fixed_set() -> rctypes::Result<Vec<(&'static str, CType)>> {
         .field("ld", ld.clone())
         .field("s", sh.clone())
         .build()?;
+    // ---- unnamed and zero-width bitfields (gcc-sysv)
+    let t71 = s("T71")
+        .bitfield("a", i.clone(), 4)
+        .bitfield("", i.clone(), 0)
+        .bitfield("b", i.clone(), 4)
+        .build()?;
+    let c_zero_c = |name: &str| {
+        s(name)
+            .field("c", c.clone())
+            .bitfield("", i.clone(), 0)
+            .field("d", c.clone())
+    };
+    let t72 = c_zero_c("T72").build()?;
+    let t73 = c_zero_c("T73").pack(1).build()?;
+    let t74 = s("T74")
+        .field("c", c.clone())
+        .bitfield("", ll.clone(), 3)
+        .field("d", c.clone())
+        .build()?;
+    let t75 = s("T75")
+        .field("c", c.clone())
+        .bitfield("", i.clone(), 32)
+        .field("d", c.clone())
+        .build()?;
+    let t76 = u("T76")
+        .bitfield("a", c.clone(), 3)
+        .bitfield("", i.clone(), 0)
+        .bitfield("", ll.clone(), 5)
+        .build()?;
+    let t77 = s("T77")
+        .bitfield("a", i.clone(), 3)
+        .bitfield("", i.clone(), 5)
+        .bitfield("b", i.clone(), 3)
+        .bitfield("", ui.clone(), 0)
+        .bitfield("", sh.clone(), 2)
+        .bitfield("c", c.clone(), 7)
+        .bitfield("", uc.clone(), 0)
+        .build()?;
+    let t78 = s("T78")
+        .bitfield("", i.clone(), 0)
+        .field("c", c.clone())
+        .build()?;
+    // ---- ms_struct (Layout::Ms)
+    let t79 = famous("T79").layout(Layout::Ms).build()?;
+    let t80 = ms("T80")
+        .bitfield("a", c.clone(), 3)
+        .bitfield("b", i.clone(), 5)
+        .build()?;
+    let t81 = ms("T81")
+        .bitfield("a", i.clone(), 3)
+        .field("b", c.clone())
+        .bitfield("c", sh.clone(), 4)
+        .build()?;
+    let t82 = ms("T82")
+        .field("c", c.clone())
+        .bitfield("a", i.clone(), 20)
+        .bitfield("b", ui.clone(), 20)
+        .bitfield("s", sh.clone(), 3)
+        .pack(1)
+        .build()?;
+    let t83 = ms("T83")
+        .field("c", c.clone())
+        .bitfield("a", ll.clone(), 5)
+        .bitfield("b", i.clone(), 30)
+        .bitfield("d", i.clone(), 3)
+        .pack(2)
+        .build()?;
+    let t84 = ms("T84")
+        .bitfield("a", sh.clone(), 9)
+        .bitfield("b", sh.clone(), 9)
+        .bitfield("c", sh.clone(), 9)
+        .align(16)
+        .build()?;
+    let t85 = ms("T85")
+        .field("x", u8t.clone())
+        .bitfield("a", ui.clone(), 20)
+        .bitfield("b", ui.clone(), 7)
+        .bitfield("s", u16t.clone(), 12)
+        .big_endian()
+        .build()?;
+    let t86 = u("T86")
+        .bitfield("a", c.clone(), 3)
+        .bitfield("", i.clone(), 0)
+        .bitfield("", ll.clone(), 5)
+        .layout(Layout::Ms)
+        .build()?;
+    let t87 = ms("T87")
+        .bitfield("x", c.clone(), 2)
+        .bitfield("", i.clone(), 0)
+        .field("y", c.clone())
+        .build()?;
+    let t88 = ms("T88")
+        .field("x", c.clone())
+        .bitfield("", i.clone(), 0)
+        .field("y", c.clone())
+        .build()?;
+    let t89 = ms("T89")
+        .bitfield("a", i.clone(), 4)
+        .bitfield("", c.clone(), 0)
+        .bitfield("b", i.clone(), 4)
+        .bitfield("", sh.clone(), 0)
+        .bitfield("", sh.clone(), 0)
+        .bitfield("c", c.clone(), 2)
+        .build()?;
+    let t90 = ms("T90")
+        .bitfield("c", c.clone(), 1)
+        .bitfield("", i.clone(), 0)
+        .build()?;
+    let t91pq = s("T91pq")
+        .bitfield("p", i.clone(), 3)
+        .bitfield("q", i.clone(), 30)
+        .build()?;
+    let t91 = ms("T91")
+        .bitfield("t", c.clone(), 4)
+        .field("inner", t80.clone())
+        .field("pq", t91pq)
+        .bitfield("", uc.clone(), 3)
+        .anonymous("pq")
+        .build()?;
+    let t92 = s("T92")
+        .field("c", c.clone())
+        .field("ms", t84.clone())
+        .bitfield("x", i.clone(), 3)
+        .build()?;
     Ok(vec![
         ("T01", t01),
         ("T02", t02),
@@ -470,13 +598,35 @@ fn fixed_set() -> rctypes::Result<Vec<(&'static str, CType)>> {
         ("T68", t68),
         ("T69", t69),
         ("T70", t70),
+        ("T71", t71),
+        ("T72", t72),
+        ("T73", t73),
+        ("T74", t74),
+        ("T75", t75),
+        ("T76", t76),
+        ("T77", t77),
+        ("T78", t78),
+        ("T79", t79),
+        ("T80", t80),
+        ("T81", t81),
+        ("T82", t82),
+        ("T83", t83),
+        ("T84", t84),
+        ("T85", t85),
+        ("T86", t86),
+        ("T87", t87),
+        ("T88", t88),
+        ("T89", t89),
+        ("T90", t90),
+        ("T91", t91),
+        ("T92", t92),
     ])
 }
 
 #[test]
 fn every_fixed_type_matches_the_c_compiler() {
     let set = fixed_set().unwrap();
-    assert_eq!(set.len(), 70);
+    assert_eq!(set.len(), 92);
     let failures: Vec<String> = set
         .iter()
         .filter_map(|(name, ty)| oracle::check(&lib(), name, ty).err())

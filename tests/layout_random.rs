@@ -2,8 +2,9 @@
 //! compiler, compared field by field.
 //!
 //! Each proptest case generates a batch of declarations (1–40 fields of every
-//! integer width, floats, bitfields, arrays, nested records, pack, align,
-//! byte order), writes them as C with the probes of fixtures-c/probe.h,
+//! integer width, floats, bitfields (unnamed and zero-width ones too),
+//! arrays, nested records, pack, align, byte order, and gcc's `ms_struct`
+//! for `Layout::Ms`), writes them as C with the probes of fixtures-c/probe.h,
 //! compiles the batch into a shared library with `cc`, loads it with rctypes,
 //! and runs the same checks as the fixed oracle. `cargo test` checks 2,000
 //! outer structures (plus their nested ones); set RCTYPES_LAYOUT_CASES to run
@@ -18,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use proptest::prelude::*;
-use rctypes::{CDll, CType, RecordBuilder};
+use rctypes::{CDll, CType, Layout, RecordBuilder};
 
 /// Structures per compiler run.
 const BATCH: usize = 250;
@@ -110,11 +111,16 @@ struct FieldGen {
     ty: Ty,
     /// For integer fields: a bitfield of this width (clamped to the type).
     bits: Option<u32>,
+    /// An unnamed bitfield (`int :3;`, `int :0;`): C declares it without a
+    /// name and has no probe for it; rctypes declares it with `""`.
+    unnamed: bool,
 }
 
 #[derive(Clone, Debug)]
 struct RecordGen {
     union: bool,
+    /// `__attribute__((ms_struct))` / `Layout::Ms`.
+    ms: bool,
     pack: Option<usize>,
     align: Option<usize>,
     big_endian: bool,
@@ -134,18 +140,43 @@ fn field(nested: bool) -> impl Strategy<Value = FieldGen> {
         1 => (int(), 1usize..5).prop_map(|(i, n)| Ty::Array(i, n)),
         (if nested { 2 } else { 0 }) => (0usize..4).prop_map(Ty::Nested),
     ];
-    (ty, proptest::option::weighted(0.5, 1u32..=64)).prop_map(|(ty, bits)| {
-        let bits = match ty {
-            Ty::Int(i) => bits.map(|b| 1 + (b - 1) % i.bits()),
-            _ => None,
-        };
-        FieldGen { ty, bits }
-    })
+    (
+        ty,
+        proptest::option::weighted(0.5, 1u32..=64),
+        proptest::bool::weighted(0.15),
+        proptest::bool::weighted(0.35),
+    )
+        .prop_map(|(ty, bits, unnamed, zero)| match ty {
+            // unnamed bitfields, a third of them `:0`
+            Ty::Int(i) if unnamed => FieldGen {
+                ty,
+                bits: Some(if zero {
+                    0
+                } else {
+                    1 + (bits.unwrap_or(1) - 1) % i.bits()
+                }),
+                unnamed: true,
+            },
+            Ty::Int(i) => FieldGen {
+                ty,
+                bits: bits.map(|b| 1 + (b - 1) % i.bits()),
+                unnamed: false,
+            },
+            _ => FieldGen {
+                ty,
+                bits: None,
+                unnamed: false,
+            },
+        })
 }
 
-fn attrs() -> impl Strategy<Value = (bool, Option<usize>, Option<usize>, bool)> {
+/// union, ms_struct, pack, align, big-endian.
+type Attrs = (bool, bool, Option<usize>, Option<usize>, bool);
+
+fn attrs() -> impl Strategy<Value = Attrs> {
     (
         proptest::bool::weighted(0.2),
+        proptest::bool::weighted(0.3),
         proptest::option::weighted(0.35, proptest::sample::select(vec![1usize, 2, 4, 8, 16])),
         proptest::option::weighted(
             0.15,
@@ -157,8 +188,9 @@ fn attrs() -> impl Strategy<Value = (bool, Option<usize>, Option<usize>, bool)> 
 
 fn leaf_record() -> impl Strategy<Value = RecordGen> {
     (attrs(), proptest::collection::vec(field(false), 1..=8)).prop_map(
-        |((union, pack, align, big_endian), fields)| RecordGen {
+        |((union, ms, pack, align, big_endian), fields)| RecordGen {
             union,
+            ms,
             pack,
             align,
             big_endian,
@@ -175,8 +207,9 @@ fn record() -> impl Strategy<Value = RecordGen> {
         proptest::collection::vec(leaf_record(), 0..=2),
     )
         .prop_map(
-            |((union, pack, align, big_endian), fields, nested)| RecordGen {
+            |((union, ms, pack, align, big_endian), fields, nested)| RecordGen {
                 union,
+                ms,
                 pack,
                 align,
                 big_endian,
@@ -205,6 +238,9 @@ fn write_c(out: &mut String, name: &str, r: &RecordGen) {
         let _ = writeln!(out, "#pragma pack(push, {p})");
     }
     let mut attrs = Vec::new();
+    if r.ms {
+        attrs.push("ms_struct".to_owned());
+    }
     if r.big_endian {
         attrs.push("scalar_storage_order(\"big-endian\")".to_owned());
     }
@@ -225,6 +261,9 @@ fn write_c(out: &mut String, name: &str, r: &RecordGen) {
     for (i, f) in r.fields.iter().enumerate() {
         let fname = format!("f{i}");
         match (&f.ty, f.bits) {
+            (Ty::Int(t), Some(b)) if f.unnamed => {
+                let _ = write!(out, " {} :{b};", t.c());
+            }
             (Ty::Int(t), Some(b)) => {
                 let _ = write!(out, " {} {fname}:{b};", t.c());
                 let _ = write!(probes, " B({fname})");
@@ -284,6 +323,7 @@ fn build(name: &str, r: &RecordGen, all: &mut Vec<(String, CType)>) -> rctypes::
     for (i, f) in r.fields.iter().enumerate() {
         let fname = format!("f{i}");
         b = match (&f.ty, f.bits) {
+            (Ty::Int(t), Some(bits)) if f.unnamed => b.bitfield("", t.ctype(), bits),
             (Ty::Int(t), Some(bits)) => b.bitfield(fname, t.ctype(), bits),
             (Ty::Int(t), None) => b.field(fname, t.ctype()),
             (Ty::Float, _) => b.field(fname, CType::c_float()),
@@ -303,6 +343,9 @@ fn build(name: &str, r: &RecordGen, all: &mut Vec<(String, CType)>) -> rctypes::
     }
     if r.big_endian {
         b = b.big_endian();
+    }
+    if r.ms {
+        b = b.layout(Layout::Ms);
     }
     let ty = b.build()?;
     all.push((name.to_owned(), ty.clone()));

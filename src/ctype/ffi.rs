@@ -322,6 +322,8 @@ pub(crate) mod sysv {
                     return false;
                 };
                 body.fields.iter().all(|f| match f.bits {
+                    // zero-width bitfields take no bits (gcc 12 ignores them too)
+                    Some(b) if b.width == 0 => true,
                     Some(b) => {
                         // Bitfields are always INTEGER, in every eightbyte they touch.
                         let first = 8 * (offset + f.offset as u64) + u64::from(b.offset);

@@ -56,7 +56,7 @@ impl CData {
     #[inline]
     fn member(&self, name: &str) -> Result<&Member> {
         match self.ty.record_body() {
-            Some(body) => match body.members.iter().find(|m| same_name(&m.name, name)) {
+            Some(body) => match body.member(name) {
                 Some(m) => Ok(m),
                 None => Err(self.unknown_field(name)),
             },
@@ -238,8 +238,8 @@ impl CData {
     /// ```
     ///
     /// # Errors
-    /// [`Error::IndexOutOfRange`] for more values than elements or fields,
-    /// [`Error::Conversion`] for a value that does not fit,
+    /// [`Error::TooManyValues`] for more values than elements or (named)
+    /// fields, [`Error::Conversion`] for a value that does not fit,
     /// [`Error::Unsupported`] for other types.
     pub fn from_values<V: Into<Value>>(
         ty: &CType,
@@ -249,32 +249,36 @@ impl CData {
         match ty.kind() {
             Kind::Array { elem, len, .. } => {
                 let step = elem.size();
-                for (i, v) in values.into_iter().enumerate() {
-                    if i >= *len {
-                        return Err(Error::IndexOutOfRange {
-                            type_name: ty.to_string(),
-                            index: i,
-                            len: *len,
-                        });
-                    }
+                let mut values = values.into_iter();
+                for (i, v) in values.by_ref().take(*len).enumerate() {
                     // element `i < len` lies inside the fresh array
                     d.store(elem, i * step, &v.into())?;
                 }
+                let extra = values.count();
+                if extra > 0 {
+                    return Err(too_many(ty, *len, *len + extra, "elements"));
+                }
             }
             Kind::Record(_) => {
-                let names: Vec<String> = ty
+                // positional values fill the named fields, as C's
+                // initialisers skip unnamed bitfields
+                let fields: Vec<&str> = ty
                     .fields()
                     .unwrap_or(&[])
                     .iter()
-                    .map(|f| f.name.clone())
+                    .filter(|f| !f.name.is_empty())
+                    .map(|f| f.name.as_str())
                     .collect();
-                for (i, v) in values.into_iter().enumerate() {
-                    let name = names.get(i).ok_or_else(|| Error::IndexOutOfRange {
-                        type_name: ty.to_string(),
-                        index: i,
-                        len: names.len(),
-                    })?;
-                    d.set(name, v)?;
+                let mut values = values.into_iter();
+                for name in &fields {
+                    match values.next() {
+                        Some(v) => d.set(name, v)?,
+                        None => break,
+                    }
+                }
+                let extra = values.count();
+                if extra > 0 {
+                    return Err(too_many(ty, fields.len(), fields.len() + extra, "fields"));
                 }
             }
             _ => {
@@ -636,10 +640,15 @@ impl CData {
     }
 }
 
-/// Name equality without a library call: field names are short.
-#[inline(always)]
-fn same_name(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
+/// The error for more initial values than a type has places.
+#[cold]
+fn too_many(ty: &CType, places: usize, given: usize, what: &str) -> Error {
+    Error::TooManyValues {
+        type_name: ty.to_string(),
+        expected: places,
+        given,
+        what: what.to_owned(),
+    }
 }
 
 /// Whether bitfields of a record in this byte order are numbered from the

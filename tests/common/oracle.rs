@@ -4,8 +4,9 @@
 
 use rctypes::{CData, CDll, CType, Function, Value, byref};
 
-/// A field the C probe knows by index: the record's own fields, with the
-/// fields of anonymous members in place of the member.
+/// A field the C probe knows by index: the record's own named fields, with
+/// the fields of anonymous members in place of the member (unnamed
+/// bitfields have no name for C or rctypes to reach, so no probe).
 pub struct Probe {
     pub name: String,
     pub ty: CType,
@@ -44,6 +45,9 @@ pub fn probes(ty: &CType) -> Vec<Probe> {
 
 fn collect(ty: &CType, base: usize, out: &mut Vec<Probe>) {
     for f in ty.fields().unwrap_or(&[]) {
+        if f.name.is_empty() {
+            continue;
+        }
         if f.anonymous {
             collect(&f.ctype, base + f.offset, out);
         } else {
@@ -141,6 +145,23 @@ pub fn check(lib: &CDll, cname: &str, ty: &CType) -> Result<(), String> {
         ));
     }
     let probes = probes(ty);
+    for p in &probes {
+        // the type finds every probe field by name, anonymous members'
+        // fields included, at the offset C has for it
+        let by_name = ty
+            .field(&p.name)
+            .ok_or_else(|| format!("{cname}: `{}` not found by CType::field", p.name))?;
+        let by_name_offset = by_name.offset;
+        let same = by_name.ctype == p.ty
+            && by_name.bits.map(|b| b.width) == p.bits
+            && by_name_offset == p.offset;
+        if !same {
+            return Err(format!(
+                "{cname}.{}: CType::field gives {by_name:?}, the declared fields say offset {}",
+                p.name, p.offset
+            ));
+        }
+    }
     for (i, p) in probes.iter().enumerate() {
         let c_off = call(&off_f, &[(i as i32).into()])?
             .as_i64()
