@@ -184,6 +184,45 @@ pub enum Error {
         message: String,
     },
 
+    /// C declaration text that cannot be parsed ([`cdef`](crate::cdef),
+    /// [`Declarations::cdef`](crate::Declarations::cdef), `str::parse::<CType>`,
+    /// [`CDll::declare`](crate::CDll::declare)), or that conflicts with an
+    /// earlier declaration.
+    #[error("line {line}, column {column}: {message}")]
+    Declaration {
+        /// The line of the text, counting from 1.
+        line: usize,
+        /// The column within the line, in characters, counting from 1.
+        column: usize,
+        /// What was expected and what was found, or what conflicts.
+        message: String,
+    },
+
+    /// A name that a [`Declarations`](crate::Declarations) does not declare as
+    /// the kind of thing asked for (or declared it, but could not express it:
+    /// the reason is in the message).
+    #[error("no {kind} `{name}` is declared{}", if .message.is_empty() { String::new() } else { format!(": {}", .message) })]
+    NotDeclared {
+        /// What was asked for: "function", "variable", "type" or "constant".
+        kind: String,
+        /// The name that was asked for.
+        name: String,
+        /// Why, when there is more to say (it was skipped, it is another
+        /// kind of declaration); may be empty.
+        message: String,
+    },
+
+    /// A header could not be preprocessed
+    /// ([`Declarations::from_header`](crate::Declarations::from_header)): no C
+    /// compiler, or the compiler's own error.
+    #[error("cannot preprocess `{header}`: {message}")]
+    Header {
+        /// The header that was asked for.
+        header: String,
+        /// Why: the compiler is missing, or its diagnostics.
+        message: String,
+    },
+
     /// An error raised by user code, typically an `errcheck` hook.
     #[error("{0}")]
     Custom(String),

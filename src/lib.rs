@@ -25,6 +25,11 @@
 //!
 //! ## Where to start
 //!
+//! * [`cdef`] reads C declarations (`typedef struct {..} Point; int add(int, int);`)
+//!   into the same types and prototypes the builders below make, and
+//!   [`Declarations::from_header`] reads a library's real header; then
+//!   [`Declarations::function`] binds a declared function to a library, and
+//!   [`CDll::declare`] does it for one prototype.
 //! * [`CDll`] loads a library (ctypes `CDLL`); [`find_library`] finds one by
 //!   its short name.
 //! * [`Function`] is a foreign function: declare [`argtypes`](Function::argtypes)
@@ -76,6 +81,7 @@ pub mod safety {
 
 mod call;
 mod callback;
+mod cdef;
 mod conv;
 mod ctype;
 mod error;
@@ -90,6 +96,7 @@ pub use call::errno::{get_errno, set_errno};
 pub use call::typed::{CRepr, CReturn, Signature, Typed, TypedCallback};
 pub use call::{ErrCheck, Function};
 pub use callback::{Callback, CallbackFn};
+pub use cdef::{DeclKind, Declarations, HeaderOptions, Skipped, cdef};
 pub use ctype::{BitField, CType, Field, RecordBuilder, alignment, sizeof};
 pub use error::{Error, Result};
 pub use layout::Layout;

@@ -60,6 +60,9 @@ pub(crate) struct RecordBody {
     /// `members` by name, for records with more than [`INDEX_ABOVE`]
     /// members (smaller ones are scanned).
     index: Option<NameIndex>,
+    /// The `pack`, `align` and byte order the layout was computed with (for
+    /// writing the declaration back as C text); boxed, as it is rarely read.
+    pub(crate) attrs: Box<LayoutAttrs>,
 }
 
 impl RecordBody {
@@ -75,6 +78,13 @@ impl RecordBody {
             None => self.members.iter().find(|m| same_name(&m.field.name, name)),
         }
     }
+}
+
+/// The record-wide attributes a layout was computed with.
+pub(crate) struct LayoutAttrs {
+    pub(crate) pack: Option<usize>,
+    pub(crate) align: Option<usize>,
+    pub(crate) order: ByteOrder,
 }
 
 /// A field as declared (ctypes' field descriptors: `Point.y.offset`).
@@ -96,6 +106,9 @@ pub struct Field {
     /// Whether the field is listed in `anonymous`: its own fields are
     /// reachable directly from the enclosing record.
     pub anonymous: bool,
+    /// The alignment given with [`RecordBuilder::field_align`], if any (the
+    /// field's type's alignment applies otherwise).
+    pub align: Option<usize>,
 }
 
 /// Where a bitfield's bits are.
@@ -322,6 +335,8 @@ struct FieldSpec {
     name: String,
     ty: CType,
     bits: Option<u32>,
+    /// An alignment replacing the type's (`field_align`).
+    align: Option<usize>,
 }
 
 /// Declares a structure or union (ctypes' `class S(Structure): _fields_ = ...`).
@@ -380,6 +395,7 @@ impl RecordBuilder {
             name: name.into(),
             ty,
             bits: None,
+            align: None,
         });
         self
     }
@@ -416,7 +432,33 @@ impl RecordBuilder {
             name: name.into(),
             ty,
             bits: Some(bits),
+            align: None,
         });
+        self
+    }
+
+    /// Gives the field added last an alignment of `n` bytes (a power of
+    /// two) in place of its type's, as C's per-member attributes do:
+    /// `__attribute__((aligned(n)))` on a member (pass the larger of `n` and
+    /// the type's alignment, as gcc never lowers it) or
+    /// `__attribute__((packed))` on one member (pass 1). The record's `pack`
+    /// still caps it. Before any field is added it does nothing.
+    ///
+    /// ```
+    /// # fn main() -> rctypes::Result<()> {
+    /// use rctypes::{CType, sizeof, alignment};
+    /// // struct { char c; int i __attribute__((aligned(8))); }
+    /// let s = CType::structure("S")
+    ///     .field("c", CType::c_char())
+    ///     .field("i", CType::c_int()).field_align(8)
+    ///     .build()?;
+    /// assert_eq!((s.field("i").unwrap().offset, sizeof(&s), alignment(&s)), (8, 16, 8));
+    /// # Ok(()) }
+    /// ```
+    pub fn field_align(mut self, n: usize) -> RecordBuilder {
+        if let Some(last) = self.fields.last_mut() {
+            last.align = Some(n);
+        }
         self
     }
 
@@ -597,7 +639,7 @@ impl RecordBuilder {
             types.push(ty);
             decls.push(FieldDecl {
                 size,
-                align: f.ty.align(),
+                align: f.align.unwrap_or_else(|| f.ty.align()),
                 bits: f.bits,
                 named: !f.name.is_empty(),
             });
@@ -686,6 +728,7 @@ impl RecordBuilder {
                 size,
                 bits,
                 anonymous: anonymous.get(i).copied().unwrap_or(false),
+                align: spec.align,
             };
             if !spec.name.is_empty() {
                 for m in inner_members(i) {
@@ -733,6 +776,11 @@ impl RecordBuilder {
             fields,
             members,
             index,
+            attrs: Box::new(LayoutAttrs {
+                pack: self.decl.pack,
+                align: self.decl.align,
+                order,
+            }),
         })
     }
 }

@@ -1,6 +1,7 @@
 //! Shared by the integration tests: the fixture library built from fixtures-c/.
 #![allow(dead_code)]
 
+pub mod cprobe;
 pub mod oracle;
 
 use once_cell::sync::Lazy;
