@@ -93,12 +93,13 @@ mod small;
 mod value;
 
 pub use call::errno::{get_errno, set_errno};
+pub use call::prepared::PreparedCall;
 pub use call::typed::{CRepr, CReturn, Signature, Typed, TypedCallback};
 pub use call::{ErrCheck, Function};
 pub use callback::{Callback, CallbackFn};
 pub use cdef::{DeclKind, Declarations, HeaderOptions, Skipped, cdef};
 pub use ctype::{BitField, CType, Field, RecordBuilder, alignment, sizeof};
-pub use error::{Error, Result};
+pub use error::{Error, ErrorText, Result};
 pub use layout::Layout;
 pub use library::{CDll, OpenOptions, find_library};
 pub use memory::CData;

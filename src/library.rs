@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::call::Function;
 use crate::ctype::CType;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorText, Result};
 use crate::memory::CData;
 
 #[cfg(unix)]
@@ -126,8 +126,8 @@ impl CDll {
         // SAFETY: the caller accepts running the library's initialisers.
         let raw = unsafe { RawLibrary::new(path) };
         let raw = raw.map_err(|e| Error::LibraryLoad {
-            library: name.clone(),
-            message: loader_message(&e),
+            library: name.clone().into(),
+            message: ErrorText::from(loader_message(&e)).with_source(Arc::new(e)),
         })?;
         Ok(CDll {
             inner: Arc::new(LibInner {
@@ -149,7 +149,7 @@ impl CDll {
         #[cfg(windows)]
         let raw = RawLibrary::this().map_err(|e| Error::LibraryLoad {
             library: "<this process>".into(),
-            message: loader_message(&e),
+            message: ErrorText::from(loader_message(&e)).with_source(Arc::new(e)),
         })?;
         Ok(CDll {
             inner: Arc::new(LibInner {
@@ -173,9 +173,9 @@ impl CDll {
     /// holds a NUL byte.
     pub fn symbol_address(&self, symbol: &str) -> Result<usize> {
         let not_found = |message: String| Error::SymbolNotFound {
-            symbol: symbol.to_owned(),
-            library: self.inner.name.clone(),
-            message,
+            symbol: symbol.to_owned().into(),
+            library: self.inner.name.clone().into(),
+            message: message.into(),
         };
         if symbol.contains('\0') {
             return Err(not_found("the name contains a NUL byte".into()));

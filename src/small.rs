@@ -5,12 +5,17 @@
 use std::mem::MaybeUninit;
 
 /// A list of up to `N` items without allocating, more on the heap.
+///
+/// `repr(C)` with the inline items last: the initialised fields come first,
+/// so the compiler does not merge their stores and the uninitialised items
+/// into one memset.
+#[repr(C)]
 pub(crate) struct SmallList<T, const N: usize> {
-    inline: [MaybeUninit<T>; N],
     /// Initialised entries of `inline`.
     len: usize,
     /// Used instead of `inline` once it is full.
     heap: Vec<T>,
+    inline: [MaybeUninit<T>; N],
 }
 
 impl<T, const N: usize> SmallList<T, N> {
@@ -18,13 +23,13 @@ impl<T, const N: usize> SmallList<T, N> {
     #[inline]
     pub(crate) fn with_capacity(expected: usize) -> Self {
         SmallList {
-            inline: [const { MaybeUninit::uninit() }; N],
             len: 0,
             heap: if expected > N {
                 Vec::with_capacity(expected)
             } else {
                 Vec::new()
             },
+            inline: [const { MaybeUninit::uninit() }; N],
         }
     }
 

@@ -87,7 +87,7 @@ pub fn byref(obj: &CData) -> Value {
 pub fn byref_at(obj: &CData, offset: usize) -> Result<Value> {
     if offset > obj.ctype().size() {
         return Err(Error::IndexOutOfRange {
-            type_name: obj.ctype().to_string(),
+            type_name: obj.ctype().to_string().into(),
             index: offset,
             len: obj.ctype().size(),
         });
@@ -154,8 +154,8 @@ impl Value {
 
     fn wrong(&self, expected: &str) -> Error {
         Error::ValueType {
-            expected: expected.to_owned(),
-            given: self.describe(),
+            expected: expected.to_owned().into(),
+            given: self.describe().into(),
         }
     }
 
@@ -174,7 +174,17 @@ impl Value {
     ///
     /// # Errors
     /// [`Error::ValueType`] for anything else, or a `UInt` too large.
+    #[inline]
     pub fn as_i64(&self) -> Result<i64> {
+        match self {
+            Value::Int(i) => Ok(*i),
+            _ => self.as_i64_slow(),
+        }
+    }
+
+    /// The rest of [`as_i64`](Value::as_i64).
+    #[inline(never)]
+    fn as_i64_slow(&self) -> Result<i64> {
         match self {
             Value::Int(i) => Ok(*i),
             Value::UInt(u) => {
@@ -213,7 +223,17 @@ impl Value {
     ///
     /// # Errors
     /// [`Error::ValueType`] for anything else.
+    #[inline]
     pub fn as_f64(&self) -> Result<f64> {
+        match self {
+            Value::Float(x) => Ok(*x),
+            _ => self.as_f64_slow(),
+        }
+    }
+
+    /// The rest of [`as_f64`](Value::as_f64).
+    #[inline(never)]
+    fn as_f64_slow(&self) -> Result<f64> {
         match self {
             Value::Float(x) => Ok(*x),
             Value::Int(i) => Ok(*i as f64),
@@ -263,7 +283,7 @@ impl Value {
             Value::Str(s) => Ok(s),
             Value::Bytes(b) => std::str::from_utf8(b).map_err(|e| Error::ValueType {
                 expected: "UTF-8 text".into(),
-                given: format!("{} ({e})", self.describe()),
+                given: format!("{} ({e})", self.describe()).into(),
             }),
             _ => Err(self.wrong("a string")),
         }

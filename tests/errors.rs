@@ -94,7 +94,7 @@ fn argument_error(err: Error) -> (usize, String, String, String) {
             given,
             reason,
             ..
-        } => (index, expected, given, reason),
+        } => (index, expected.into(), given.into(), reason.into()),
         other => panic!("expected an argument error, got {other:?}"),
     }
 }

@@ -4,6 +4,7 @@
 mod dynamic;
 pub(crate) mod errno;
 pub(crate) mod plan;
+pub(crate) mod prepared;
 #[cfg(all(target_arch = "x86_64", not(windows)))]
 pub(crate) mod sysv;
 pub(crate) mod typed;
@@ -236,7 +237,7 @@ impl Function {
             if f.code == 0 {
                 // never prepared, so every call takes the path that refuses it
                 return Err(Error::NullPointer {
-                    what: format!("calling `{}`", f.name),
+                    what: format!("calling `{}`", f.name).into(),
                 });
             }
             Plan::new(&f.name, types, None, &f.restype, Purpose::Call)
@@ -348,14 +349,14 @@ impl Function {
         let f = &*self.inner;
         if f.code == 0 {
             return Err(Error::NullPointer {
-                what: format!("calling `{}`", f.name),
+                what: format!("calling `{}`", f.name).into(),
             });
         }
         match (&f.argtypes, f.variadic) {
             (Some(types), false) => {
                 if args.len() != types.len() {
                     return Err(Error::ArgumentCount {
-                        function: f.name.clone(),
+                        function: f.name.clone().into(),
                         expected: types.len(),
                         given: args.len(),
                         variadic: false,
@@ -380,7 +381,7 @@ impl Function {
         let declared = f.argtypes.as_deref().unwrap_or(&[]);
         if args.len() < declared.len() {
             return Err(Error::ArgumentCount {
-                function: f.name.clone(),
+                function: f.name.clone().into(),
                 expected: declared.len(),
                 given: args.len(),
                 variadic: f.variadic,

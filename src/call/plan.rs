@@ -104,6 +104,8 @@ impl RetKind {
 pub(crate) struct Param {
     pub(crate) ty: CType,
     pub(crate) kind: ArgKind,
+    /// `sizeof` the type.
+    pub(crate) size: usize,
 }
 
 /// A libffi call interface, prepared once.
@@ -179,6 +181,7 @@ impl Plan {
             params.push(Param {
                 ty: ty.clone(),
                 kind: ArgKind::of(ty),
+                size: ty.size(),
             });
         }
         check_type(restype, Role::Result, || {
@@ -224,9 +227,9 @@ impl Plan {
             RetKind::Aggregate => Some((self.restype.clone(), Shape::Aggregate)),
         };
         Layout::new(&args, ret).map_err(|reason| Error::Unsupported {
-            operation: format!("calling `{}`", self.function),
-            type_name: self.function.clone(),
-            reason,
+            operation: format!("calling `{}`", self.function).into(),
+            type_name: self.function.clone().into(),
+            reason: reason.into(),
         })
     }
 
@@ -285,7 +288,7 @@ impl Plan {
             )?
             .unwrap_or(&raw mut raw::ffi_type_void);
             let nargs = c_uint::try_from(atypes.len()).map_err(|_| Error::Ffi {
-                function: function.clone(),
+                function: function.clone().into(),
                 message: "too many arguments".into(),
             })?;
             let mut atypes = atypes.into_boxed_slice();
@@ -318,7 +321,7 @@ impl Plan {
             };
             if status != raw::ffi_status_FFI_OK {
                 return Err(Error::Ffi {
-                    function: function.clone(),
+                    function: function.clone().into(),
                     message: match status {
                         raw::ffi_status_FFI_BAD_TYPEDEF => {
                             "bad type definition (FFI_BAD_TYPEDEF)".into()
@@ -327,7 +330,7 @@ impl Plan {
                         raw::ffi_status_FFI_BAD_ARGTYPE => {
                             "bad argument type (FFI_BAD_ARGTYPE)".into()
                         }
-                        other => format!("ffi_prep_cif failed with status {other}"),
+                        other => format!("ffi_prep_cif failed with status {other}").into(),
                     },
                 });
             }
@@ -430,10 +433,10 @@ impl Plan {
         use_errno: bool,
         into: Option<&CData>,
     ) -> Result<Value> {
-        let mut regs = Regs::new();
         // Copies of string arguments live here until the call returns.
         let mut strings = CallStrings::new();
         let mut stack: StackArea = Scratch::new(layout.words as usize);
+        let mut regs = Regs::new(stack.as_ptr(), layout.words as usize, layout.x87_results());
         for (i, ((param, place), v)) in self.params.iter().zip(&layout.args).zip(values).enumerate()
         {
             place_arg(&mut regs, &mut stack, param, *place, v, &mut strings)
@@ -442,24 +445,21 @@ impl Plan {
         let mut out = None;
         if layout.ret == RetPlace::Memory {
             let d = self.result_instance(into)?;
-            regs.gpr[0] = d.address() as u64;
+            regs.set(Loc::Gpr(0), d.address() as u64);
             out = Some(d);
         }
-        regs.stack = stack.as_ptr();
-        regs.words = layout.words as usize;
-        regs.x87n = layout.x87_results();
         let stub = layout.stub.code();
         // SAFETY: the registers and the stack area hold every argument
         // where the signature places it; what they point into (strings in
         // `strings`, instances in `values`) outlives the call; the caller
         // guarantees `code` has this signature.
         unsafe { run(use_errno, || stub(&mut regs, code)) };
-        // `strings` lives to here: a result may point into an argument's
-        // copy (a function that returns its `char *` argument).
-        // SAFETY: the registers hold a result of the restype.
-        let v = unsafe { self.planned_result(layout, &regs, out, into) };
-        drop(strings);
-        v
+        // `strings` lives until the result is decoded (it is dropped after
+        // the tail expression): a result may point into an argument's copy
+        // (a function that returns its `char *` argument).
+        // SAFETY: the stub stored the result registers (and popped the x87
+        // results) of a call of this signature.
+        unsafe { self.planned_result(layout, &regs, out, into) }
     }
 
     /// Decodes the result registers.
@@ -475,37 +475,43 @@ impl Plan {
         out: Option<CData>,
         into: Option<&CData>,
     ) -> Result<Value> {
-        let [rax, rdx, xmm0, xmm1] = regs.ret;
+        // Each arm reads only the registers its place has (the leanest
+        // stubs store rax alone).
+        // SAFETY (every `regs` read below): forwarded from the caller: the
+        // stub stored the result registers of its kind and popped the x87
+        // results.
         match (self.ret, layout.ret) {
             (RetKind::Void, _) if self.restype.is_void() => Ok(Value::Void),
-            // SAFETY: a char * / wchar_t * result is NULL or a string (the
-            // caller of the foreign call vouched for it).
-            (RetKind::Word(s), RetPlace::Xmm0) => unsafe { conv::decode_word(s, xmm0, true) },
+            // SAFETY: as above; a char * / wchar_t * result is NULL or a
+            // string (the caller of the foreign call vouched for it).
+            (RetKind::Word(s), RetPlace::Xmm0) => unsafe {
+                conv::decode_word(s, regs.ret()[2], true)
+            },
             // SAFETY: as above.
-            (RetKind::Word(s), _) => unsafe { conv::decode_word(s, rax, true) },
-            (RetKind::Wide(s), RetPlace::X87(_)) => conv::decode_wide(s, &regs.x87),
-            (RetKind::Wide(s), _) => conv::decode_wide(s, &[xmm0, xmm1, 0, 0]),
-            (RetKind::Address, _) => self.address_result(rax as usize),
+            (RetKind::Word(s), _) => unsafe { conv::decode_word(s, regs.rax(), true) },
+            // SAFETY: as above.
+            (RetKind::Wide(s), RetPlace::X87(_)) => conv::decode_wide(s, &unsafe { regs.x87() }),
+            (RetKind::Wide(s), _) => {
+                // SAFETY: as above.
+                let [_, _, xmm0, xmm1] = unsafe { regs.ret() };
+                conv::decode_wide(s, &[xmm0, xmm1, 0, 0])
+            }
+            // SAFETY: as above.
+            (RetKind::Address, _) => self.address_result(unsafe { regs.rax() } as usize),
             (RetKind::Aggregate | RetKind::Void, place) => {
                 let d = match out {
                     Some(d) => d, // written by the callee through the hidden pointer
                     None => {
                         let d = self.result_instance(into)?;
                         let bytes: [u64; 2] = match place {
-                            RetPlace::X87(_) => [regs.x87[0], regs.x87[1]],
-                            RetPlace::Pair(classes) => {
-                                let (mut ints, mut sses) =
-                                    ([rax, rdx].into_iter(), [xmm0, xmm1].into_iter());
-                                let mut words = [0u64; 2];
-                                for (w, class) in words.iter_mut().zip(classes) {
-                                    *w = match class {
-                                        Some(sysv_class::Integer) => ints.next().unwrap_or(0),
-                                        Some(sysv_class::Sse) => sses.next().unwrap_or(0),
-                                        _ => 0,
-                                    };
-                                }
-                                words
+                            RetPlace::X87(_) => {
+                                // SAFETY: as above.
+                                let x87 = unsafe { regs.x87() };
+                                [x87[0], x87[1]]
                             }
+                            // SAFETY: as above (a pair comes from a stub
+                            // that stores all four).
+                            RetPlace::Pair(classes) => pair_result(unsafe { regs.ret() }, classes),
                             _ => [0, 0],
                         };
                         let size = d.ctype().size().min(16);
@@ -587,7 +593,9 @@ impl Plan {
                 raw::ffi_call(cif.as_ptr(), Some(f), rvalue, avalues)
             });
         }
-        let v = match self.ret {
+        // `strings` lives until the result is decoded (dropped after the
+        // tail expression)
+        match self.ret {
             RetKind::Void => Ok(Value::Void),
             RetKind::Aggregate => Ok(Value::Data(out.ok_or_else(internal_no_result)?)),
             RetKind::Word(s) => {
@@ -605,19 +613,34 @@ impl Plan {
             }
             RetKind::Wide(s) => conv::decode_wide(s, &buf.0),
             RetKind::Address => self.address_result(buf.0[0] as usize),
-        };
-        drop(strings);
-        v
+        }
     }
 }
 
 #[cfg(all(target_arch = "x86_64", not(windows)))]
 use crate::ctype::ffi::sysv::Class as sysv_class;
 
+/// Reassembles a structure returned in up to two registers: INTEGER
+/// eightbytes from `rax` then `rdx`, SSE ones from `xmm0` then `xmm1`.
+#[cfg(all(target_arch = "x86_64", not(windows)))]
+pub(crate) fn pair_result(ret: [u64; 4], classes: [Option<sysv_class>; 2]) -> [u64; 2] {
+    let [rax, rdx, xmm0, xmm1] = ret;
+    let (mut ints, mut sses) = ([rax, rdx].into_iter(), [xmm0, xmm1].into_iter());
+    let mut words = [0u64; 2];
+    for (w, class) in words.iter_mut().zip(classes) {
+        *w = match class {
+            Some(sysv_class::Integer) => ints.next().unwrap_or(0),
+            Some(sysv_class::Sse) => sses.next().unwrap_or(0),
+            _ => 0,
+        };
+    }
+    words
+}
+
 #[cold]
 fn internal_no_result() -> Error {
     Error::Ffi {
-        function: String::new(),
+        function: String::new().into(),
         message: "internal: no result instance".into(),
     }
 }
@@ -625,9 +648,9 @@ fn internal_no_result() -> Error {
 /// Checks that `ty` can cross a call in `role`.
 fn check_type(ty: &CType, role: Role, context: impl Fn() -> String) -> Result<()> {
     let unsupported = |reason: &str| Error::Unsupported {
-        operation: context(),
-        type_name: ty.to_string(),
-        reason: reason.to_owned(),
+        operation: context().into(),
+        type_name: ty.to_string().into(),
+        reason: reason.to_owned().into(),
     };
     match ty.kind() {
         Kind::Void if role == Role::Argument => Err(unsupported("void cannot be an argument type")),
@@ -655,16 +678,23 @@ fn check_type(ty: &CType, role: Role, context: impl Fn() -> String) -> Result<()
 #[inline(always)]
 pub(crate) fn run<R>(use_errno: bool, call: impl FnOnce() -> R) -> R {
     if use_errno {
-        let (real, private) = (errno::location(), errno::private());
-        // SAFETY: this thread's errno pointers, swapped right around the call.
-        unsafe { errno::swap(real, private) };
-        let r = call();
-        // SAFETY: as above.
-        unsafe { errno::swap(real, private) };
-        r
+        run_with_errno(call)
     } else {
         call()
     }
+}
+
+/// [`run`] with the errno swap, out of the hot path's way.
+#[cold]
+#[inline(never)]
+fn run_with_errno<R>(call: impl FnOnce() -> R) -> R {
+    let (real, private) = (errno::location(), errno::private());
+    // SAFETY: this thread's errno pointers, swapped right around the call.
+    unsafe { errno::swap(real, private) };
+    let r = call();
+    // SAFETY: as above.
+    unsafe { errno::swap(real, private) };
+    r
 }
 
 /// Converts one argument into its registers or stack words.
@@ -672,7 +702,7 @@ pub(crate) fn run<R>(use_errno: bool, call: impl FnOnce() -> R) -> R {
 #[inline(always)]
 pub(crate) fn place_arg(
     regs: &mut Regs,
-    stack: &mut StackArea,
+    stack: &mut (impl StackWords + ?Sized),
     param: &Param,
     place: Place,
     v: &Value,
@@ -693,21 +723,27 @@ pub(crate) fn place_arg(
         }
         ArgKind::Aggregate => {
             let d = instance_of(param, v)?;
-            let size = param.ty.size();
             match place {
-                Place::Stack { word, .. } => {
+                Place::Stack { word, size } => {
                     // SAFETY: the instance holds `size` readable bytes
                     // (checked), and the area has room for them at `word`.
-                    unsafe { stack.copy_in(word, d.ptr(), size) };
+                    unsafe { stack.copy_in(word, d.ptr(), size as usize) };
                 }
-                _ => {
-                    let mut w: Wide = [0; 4];
-                    // SAFETY: a register aggregate has at most 16 bytes.
-                    unsafe {
-                        ptr::copy_nonoverlapping(d.ptr(), w.as_mut_ptr().cast::<u8>(), size.min(16))
-                    };
-                    put_bytes(regs, stack, place, &w, size);
+                Place::Pair(locs) => {
+                    // one word per eightbyte, the last one zero-padded
+                    let size = param.size;
+                    let src = d.ptr();
+                    for (i, loc) in locs.iter().enumerate() {
+                        let Some(loc) = loc else { continue };
+                        let at = 8 * i;
+                        let mut word = [0u8; 8];
+                        let n = size.saturating_sub(at).min(8);
+                        // SAFETY: bytes `at..at + n` lie inside the instance.
+                        unsafe { ptr::copy_nonoverlapping(src.add(at), word.as_mut_ptr(), n) };
+                        put_word(regs, stack, Place::Word(*loc), u64::from_ne_bytes(word));
+                    }
                 }
+                Place::Word(_) | Place::Nothing => {}
             }
         }
         ArgKind::Empty => {
@@ -719,6 +755,7 @@ pub(crate) fn place_arg(
 
 /// The instance a structure argument must be: of exactly its type, and
 /// readable.
+#[inline(always)]
 fn instance_of<'v>(param: &Param, v: &'v Value) -> std::result::Result<&'v CData, Refused> {
     match v {
         Value::Data(d) if d.ctype() == &param.ty => {
@@ -732,20 +769,22 @@ fn instance_of<'v>(param: &Param, v: &'v Value) -> std::result::Result<&'v CData
 
 #[cfg(all(target_arch = "x86_64", not(windows)))]
 #[inline(always)]
-fn put_word(regs: &mut Regs, stack: &mut StackArea, place: Place, w: u64) {
+fn put_word(regs: &mut Regs, stack: &mut (impl StackWords + ?Sized), place: Place, w: u64) {
     match place {
         Place::Word(Loc::Stack(at)) => stack.set(at, w),
-        Place::Word(loc) => {
-            if let Some(r) = regs.reg_mut(loc) {
-                *r = w;
-            }
-        }
+        Place::Word(loc) => regs.set(loc, w),
         _ => {}
     }
 }
 
 #[cfg(all(target_arch = "x86_64", not(windows)))]
-fn put_bytes(regs: &mut Regs, stack: &mut StackArea, place: Place, w: &Wide, size: usize) {
+fn put_bytes(
+    regs: &mut Regs,
+    stack: &mut (impl StackWords + ?Sized),
+    place: Place,
+    w: &Wide,
+    size: usize,
+) {
     match place {
         Place::Stack { word, .. } => {
             // SAFETY: `w` holds 32 bytes, at least `size`.
@@ -755,11 +794,7 @@ fn put_bytes(regs: &mut Regs, stack: &mut StackArea, place: Place, w: &Wide, siz
             for (i, loc) in locs.iter().enumerate() {
                 match loc {
                     Some(Loc::Stack(at)) => stack.set(*at, w[i]),
-                    Some(loc) => {
-                        if let Some(r) = regs.reg_mut(*loc) {
-                            *r = w[i];
-                        }
-                    }
+                    Some(loc) => regs.set(*loc, w[i]),
                     None => {}
                 }
             }
@@ -772,7 +807,7 @@ fn put_bytes(regs: &mut Regs, stack: &mut StackArea, place: Place, w: &Wide, siz
 /// Converts one argument for libffi into `slot` (or points at the
 /// instance), returning where libffi reads it, or `None` for an argument
 /// passed as nothing.
-fn ffi_arg(
+pub(crate) fn ffi_arg(
     param: &Param,
     v: &Value,
     slot: &mut MaybeUninit<Wide>,
@@ -868,10 +903,15 @@ impl<T: Copy> Scratch<T> {
 /// that alignment leaves are never read by the callee).
 pub(crate) type StackArea = Scratch<u64>;
 
-impl StackArea {
+/// Words of a stack area that arguments are placed into.
+pub(crate) trait StackWords {
+    /// The words.
+    fn words(&mut self) -> &mut [MaybeUninit<u64>];
+
+    /// Sets word `at`, within the area.
     #[inline(always)]
-    pub(crate) fn set(&mut self, at: u32, w: u64) {
-        if let Some(slot) = self.items().get_mut(at as usize) {
+    fn set(&mut self, at: u32, w: u64) {
+        if let Some(slot) = self.words().get_mut(at as usize) {
             slot.write(w);
         }
     }
@@ -881,14 +921,28 @@ impl StackArea {
     ///
     /// # Safety
     /// `src` must be readable for `size` bytes.
-    pub(crate) unsafe fn copy_in(&mut self, at: u32, src: *const u8, size: usize) {
-        let words = self.items();
+    unsafe fn copy_in(&mut self, at: u32, src: *const u8, size: usize) {
+        let words = self.words();
         let start = (at as usize).min(words.len());
         let room = (words.len() - start) * 8;
         let dst: *mut u8 = words[start..].as_mut_ptr().cast();
         // SAFETY: the area has `room` bytes from `start`; the caller
         // guarantees `size` readable bytes at `src`.
         unsafe { ptr::copy_nonoverlapping(src, dst, size.min(room)) };
+    }
+}
+
+impl StackWords for StackArea {
+    #[inline(always)]
+    fn words(&mut self) -> &mut [MaybeUninit<u64>] {
+        self.items()
+    }
+}
+
+impl StackWords for [MaybeUninit<u64>] {
+    #[inline(always)]
+    fn words(&mut self) -> &mut [MaybeUninit<u64>] {
+        self
     }
 }
 
@@ -899,30 +953,42 @@ const ARENA: usize = 256;
 /// first in an arena on the stack, then on the heap. The copies live until
 /// the call's result has been decoded (a `char *` result may be the
 /// argument itself).
+///
+/// `repr(C)` with the arena last: the initialised fields come first, so the
+/// compiler does not merge their stores and the arena into one memset.
+#[repr(C)]
 pub(crate) struct CallStrings {
-    arena: [MaybeUninit<u64>; ARENA / 8],
     used: usize,
     spilled: Vec<Box<[u64]>>,
+    arena: [MaybeUninit<u64>; ARENA / 8],
 }
 
 impl CallStrings {
     #[inline(always)]
     pub(crate) fn new() -> CallStrings {
         CallStrings {
-            arena: [MaybeUninit::uninit(); ARENA / 8],
             used: 0,
             spilled: Vec::new(),
+            arena: [MaybeUninit::uninit(); ARENA / 8],
         }
     }
 
     /// Room for `len` bytes aligned to 8: in the arena when it fits.
+    #[inline(always)]
     fn room(&mut self, len: usize) -> *mut u8 {
         let words = len.div_ceil(8);
-        if self.used + words <= self.arena.len() {
-            let p = self.arena[self.used..].as_mut_ptr().cast::<u8>();
-            self.used += words;
-            return p;
+        match self.arena.get_mut(self.used..self.used + words) {
+            Some(free) => {
+                self.used += words;
+                free.as_mut_ptr().cast::<u8>()
+            }
+            None => self.spill(words),
         }
+    }
+
+    /// Room on the heap, when the arena is full.
+    #[cold]
+    fn spill(&mut self, words: usize) -> *mut u8 {
         let mut block = vec![0u64; words.max(1)].into_boxed_slice();
         let p = block.as_mut_ptr().cast::<u8>();
         self.spilled.push(block);
@@ -931,6 +997,7 @@ impl CallStrings {
 }
 
 impl Sink for CallStrings {
+    #[inline]
     fn bytes(&mut self, bytes: &[u8]) -> usize {
         let p = self.room(bytes.len() + 1);
         // SAFETY: `room` gave `len + 1` writable bytes.

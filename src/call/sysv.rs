@@ -15,6 +15,7 @@
 //! the same layout.
 
 use std::arch::naked_asm;
+use std::mem::MaybeUninit;
 
 use crate::ctype::ffi::sysv::{Class, classify_aggregate};
 use crate::ctype::scalar::{LONG_DOUBLE, LongDoubleFormat};
@@ -75,16 +76,19 @@ pub(crate) enum RetPlace {
 
 /// What the stubs and the thunk entry read and write. The layout is fixed:
 /// the assembly uses these offsets.
+///
+/// The register words are `MaybeUninit`: a call writes only the registers
+/// its arguments use (the stub loads the others as they are, and the callee
+/// ignores them), so nothing is zeroed per call.
 #[repr(C)]
 pub(crate) struct Regs {
-    /// rdi, rsi, rdx, rcx, r8, r9.
-    pub(crate) gpr: [u64; GPRS],
-    /// The low 64 bits of xmm0..xmm7.
-    pub(crate) sse: [u64; SSES],
-    /// rax, rdx, xmm0, xmm1 after the call.
-    pub(crate) ret: [u64; 4],
+    /// rdi, rsi, rdx, rcx, r8, r9, then the low 64 bits of xmm0..xmm7.
+    args: [MaybeUninit<u64>; GPRS + SSES],
+    /// rax, rdx, xmm0, xmm1 after the call (written by the stub, or by a
+    /// callback's body before its entry returns).
+    ret: [MaybeUninit<u64>; 4],
     /// st(0) and st(1) as 80-bit values in 16-byte slots.
-    pub(crate) x87: [u64; 4],
+    x87: [MaybeUninit<u64>; 4],
     /// The stack area: words copied below the return address (calls), or
     /// where the caller put them (callbacks).
     pub(crate) stack: *const u64,
@@ -95,7 +99,6 @@ pub(crate) struct Regs {
     _pad: u64,
 }
 
-const _: () = assert!(std::mem::offset_of!(Regs, sse) == 48);
 const _: () = assert!(std::mem::offset_of!(Regs, ret) == 112);
 const _: () = assert!(std::mem::offset_of!(Regs, x87) == 144);
 const _: () = assert!(std::mem::offset_of!(Regs, stack) == 176);
@@ -103,45 +106,118 @@ const _: () = assert!(std::mem::offset_of!(Regs, words) == 184);
 const _: () = assert!(std::mem::offset_of!(Regs, x87n) == 192);
 const _: () = assert!(size_of::<Regs>() == 208);
 
-impl Regs {
-    /// Registers with nothing in them (a zeroed frame is cheap next to a
-    /// call: 26 words).
+impl Loc {
+    /// The register's word in [`Regs`], for register locations.
     #[inline(always)]
-    pub(crate) fn new() -> Regs {
+    fn reg(self) -> Option<usize> {
+        match self {
+            Loc::Gpr(i) => Some(usize::from(i)),
+            Loc::Sse(i) => Some(GPRS + usize::from(i)),
+            Loc::Stack(_) => None,
+        }
+    }
+}
+
+impl Regs {
+    /// Registers with nothing written yet (nothing is zeroed), for a call
+    /// with this stack area and this many x87 results. (The three fields
+    /// are given here rather than zeroed and set: zero stores next to the
+    /// uninitialised words let the compiler merge them all into one memset.)
+    #[inline(always)]
+    pub(crate) fn new(stack: *const u64, words: usize, x87n: u64) -> Regs {
         Regs {
-            gpr: [0; GPRS],
-            sse: [0; SSES],
-            ret: [0; 4],
-            x87: [0; 4],
-            stack: std::ptr::null(),
-            words: 0,
-            x87n: 0,
-            _pad: 0,
+            args: [MaybeUninit::uninit(); GPRS + SSES],
+            ret: [MaybeUninit::uninit(); 4],
+            x87: [MaybeUninit::uninit(); 4],
+            stack,
+            words,
+            x87n,
+            _pad: 1,
         }
     }
 
-    /// The register slot of `loc` (stack locations have none).
+    /// Writes the register at `loc` (stack locations have none).
     #[inline(always)]
-    pub(crate) fn reg_mut(&mut self, loc: Loc) -> Option<&mut u64> {
-        match loc {
-            Loc::Gpr(i) => self.gpr.get_mut(usize::from(i)),
-            Loc::Sse(i) => self.sse.get_mut(usize::from(i)),
-            Loc::Stack(_) => None,
+    pub(crate) fn set(&mut self, loc: Loc, w: u64) {
+        if let Some(slot) = loc.reg().and_then(|i| self.args.get_mut(i)) {
+            slot.write(w);
         }
     }
 
     /// The word at `loc`, reading stack words from the area at `stack`.
     ///
     /// # Safety
-    /// For a stack location, `stack` must be readable at that word.
+    /// The register at `loc` was written (a callback's entry writes them
+    /// all); for a stack location, `stack` must be readable at that word.
     #[inline(always)]
     pub(crate) unsafe fn read(&self, loc: Loc) -> u64 {
-        match loc {
-            Loc::Gpr(i) => self.gpr.get(usize::from(i)).copied().unwrap_or(0),
-            Loc::Sse(i) => self.sse.get(usize::from(i)).copied().unwrap_or(0),
+        match loc.reg() {
             // SAFETY: forwarded from the caller.
-            Loc::Stack(w) => unsafe { self.stack.add(w as usize).read_unaligned() },
+            Some(i) => self.args.get(i).map_or(0, |w| unsafe { w.assume_init() }),
+            None => match loc {
+                // SAFETY: forwarded from the caller.
+                Loc::Stack(w) => unsafe { self.stack.add(w as usize).read_unaligned() },
+                _ => 0,
+            },
         }
+    }
+
+    /// The result register `rax`.
+    ///
+    /// # Safety
+    /// A stub has run (every stub stores `rax`), or
+    /// [`set_ret`](Regs::set_ret) was called.
+    #[inline(always)]
+    pub(crate) unsafe fn rax(&self) -> u64 {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.ret[0].assume_init() }
+    }
+
+    /// The result registers: rax, rdx, xmm0, xmm1.
+    ///
+    /// # Safety
+    /// A stub that stores all four has run (every stub but
+    /// [`Stub::Ints`]), or [`set_ret`](Regs::set_ret) was called.
+    #[inline(always)]
+    pub(crate) unsafe fn ret(&self) -> [u64; 4] {
+        // SAFETY: forwarded from the caller.
+        self.ret.map(|w| unsafe { w.assume_init() })
+    }
+
+    /// Sets the result registers.
+    #[inline(always)]
+    pub(crate) fn set_ret(&mut self, ret: [u64; 4]) {
+        self.ret = ret.map(MaybeUninit::new);
+    }
+
+    /// The x87 results (st(0), st(1)).
+    ///
+    /// # Safety
+    /// The stub popped them (`x87n` values), or
+    /// [`set_x87`](Regs::set_x87) was called.
+    pub(crate) unsafe fn x87(&self) -> [u64; 4] {
+        let n = self.x87n.min(2) as usize * 2;
+        let mut out = [0; 4];
+        for (o, w) in out.iter_mut().zip(&self.x87).take(n) {
+            // SAFETY: forwarded from the caller.
+            *o = unsafe { w.assume_init() };
+        }
+        out
+    }
+
+    /// Sets the x87 results.
+    pub(crate) fn set_x87(&mut self, x87: [u64; 4]) {
+        self.x87 = x87.map(MaybeUninit::new);
+    }
+
+    /// The hidden pointer of a structure returned in memory, as it arrived
+    /// in `rdi` (callbacks).
+    ///
+    /// # Safety
+    /// The register was written (a callback's entry writes them all).
+    pub(crate) unsafe fn gpr0(&self) -> u64 {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.args[0].assume_init() }
     }
 }
 
@@ -160,6 +236,10 @@ pub(crate) struct Layout {
 /// The three stubs, from the cheapest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Stub {
+    /// `n` integer arguments in the first `n` general registers and an
+    /// integer (or no) result in `rax`: the leanest call, which loads and
+    /// stores only those.
+    Ints(u8),
     /// General registers only.
     Gpr,
     /// General and vector registers.
@@ -268,6 +348,8 @@ impl Layout {
             Stub::General
         } else if alloc.sse > 0 || ret_uses_sse(&ret) {
             Stub::Regs
+        } else if matches!(ret, RetPlace::Rax | RetPlace::Void) {
+            Stub::Ints(alloc.gpr)
         } else {
             Stub::Gpr
         };
@@ -522,14 +604,70 @@ pub(crate) unsafe extern "C" fn stub_general(regs: *mut Regs, code: usize) {
     );
 }
 
+/// The stubs of [`Stub::Ints`]: load the first `n` general registers, call,
+/// store `rax`.
+macro_rules! int_stubs {
+    ($($name:ident: $($load:literal),*;)*) => {$(
+        /// Loads the general registers the arguments use, calls `code`,
+        /// stores `rax` (see [`Stub::Ints`]).
+        ///
+        /// # Safety
+        /// As [`stub_gpr`], for a signature of integer arguments in exactly
+        /// these registers and a result in `rax` (or none); only `rax` is
+        /// stored back.
+        #[unsafe(naked)]
+        unsafe extern "C" fn $name(regs: *mut Regs, code: usize) {
+            naked_asm!(
+                "push rbx",
+                "mov rbx, rdi",
+                "mov r11, rsi",
+                $($load,)*
+                "xor eax, eax",
+                "call r11",
+                "mov qword ptr [rbx + 112], rax",
+                "pop rbx",
+                "ret",
+            );
+        }
+    )*};
+}
+
+int_stubs! {
+    stub_ints0: ;
+    stub_ints1: "mov rdi, qword ptr [rbx]";
+    stub_ints2: "mov rdi, qword ptr [rbx]", "mov rsi, qword ptr [rbx + 8]";
+    stub_ints3: "mov rdi, qword ptr [rbx]", "mov rsi, qword ptr [rbx + 8]",
+        "mov rdx, qword ptr [rbx + 16]";
+    stub_ints4: "mov rdi, qword ptr [rbx]", "mov rsi, qword ptr [rbx + 8]",
+        "mov rdx, qword ptr [rbx + 16]", "mov rcx, qword ptr [rbx + 24]";
+    stub_ints5: "mov rdi, qword ptr [rbx]", "mov rsi, qword ptr [rbx + 8]",
+        "mov rdx, qword ptr [rbx + 16]", "mov rcx, qword ptr [rbx + 24]",
+        "mov r8, qword ptr [rbx + 32]";
+    stub_ints6: "mov rdi, qword ptr [rbx]", "mov rsi, qword ptr [rbx + 8]",
+        "mov rdx, qword ptr [rbx + 16]", "mov rcx, qword ptr [rbx + 24]",
+        "mov r8, qword ptr [rbx + 32]", "mov r9, qword ptr [rbx + 40]";
+}
+
 impl Stub {
     /// The stub's code.
     pub(crate) fn code(self) -> unsafe extern "C" fn(*mut Regs, usize) {
         match self {
+            Stub::Ints(0) => stub_ints0,
+            Stub::Ints(1) => stub_ints1,
+            Stub::Ints(2) => stub_ints2,
+            Stub::Ints(3) => stub_ints3,
+            Stub::Ints(4) => stub_ints4,
+            Stub::Ints(5) => stub_ints5,
+            Stub::Ints(_) => stub_ints6,
             Stub::Gpr => stub_gpr,
             Stub::Regs => stub_regs,
             Stub::General => stub_general,
         }
+    }
+
+    /// Whether the stub stores only `rax` (not `rdx`, `xmm0`, `xmm1`).
+    pub(crate) fn rax_only(self) -> bool {
+        matches!(self, Stub::Ints(_))
     }
 }
 
@@ -564,6 +702,7 @@ mod tests {
         assert_eq!(l.args[0], Place::Word(Loc::Gpr(0)));
         assert_eq!(l.args[5], Place::Word(Loc::Gpr(5)));
         assert_eq!(l.args[6], Place::Word(Loc::Stack(0)));
+        assert_eq!(layout(&vec![int(); 2], Some(int())).stub, Stub::Ints(2));
         assert_eq!(l.args[7], Place::Word(Loc::Stack(1)));
         assert_eq!((l.words, l.ret, l.stub), (2, RetPlace::Rax, Stub::General));
     }

@@ -290,8 +290,8 @@ impl Function {
     pub fn typed<F: Signature>(&self) -> Result<Typed<F>> {
         let f = &*self.inner;
         let refuse = |message: String| Error::Signature {
-            function: f.name.clone(),
-            message,
+            function: f.name.clone().into(),
+            message: message.into(),
         };
         let Some(argtypes) = &f.argtypes else {
             return Err(refuse("declare argtypes first".into()));

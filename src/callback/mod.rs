@@ -316,8 +316,8 @@ impl Callback {
         if let Some((restype, argtypes)) = prototype.prototype() {
             if let Some(why) = F::mismatch(argtypes, restype) {
                 return Err(Error::Signature {
-                    function: prototype.to_string(),
-                    message: why,
+                    function: prototype.to_string().into(),
+                    message: why.into(),
                 });
             }
         }
@@ -328,7 +328,7 @@ impl Callback {
         let Kind::Function(sig) = prototype.kind() else {
             return Err(Error::Unsupported {
                 operation: "creating a callback".into(),
-                type_name: prototype.to_string(),
+                type_name: prototype.to_string().into(),
                 reason: "a callback needs a function type made by CType::function".into(),
             });
         };
@@ -360,7 +360,7 @@ impl Callback {
             if shared.plan.libffi_mishandles(Purpose::Callback) {
                 return Err(Error::Unsupported {
                     operation: "creating a callback".into(),
-                    type_name: name,
+                    type_name: name.into(),
                     reason: "every entry thunk is in use, and libffi's closures misread this \
                              prototype (a structure with a padding-only eightbyte, or one \
                              returned on the x87 stack); drop unused callbacks"
@@ -376,7 +376,7 @@ impl Callback {
             .cast::<ffi_closure>();
         if closure.is_null() || code.is_null() {
             return Err(Error::Ffi {
-                function: name,
+                function: name.into(),
                 message: "ffi_closure_alloc failed".into(),
             });
         }
@@ -398,8 +398,8 @@ impl Callback {
         };
         if status != raw::ffi_status_FFI_OK {
             return Err(Error::Ffi {
-                function: inner.shared.prototype.to_string(),
-                message: format!("ffi_prep_closure_loc failed with status {status}"),
+                function: inner.shared.prototype.to_string().into(),
+                message: format!("ffi_prep_closure_loc failed with status {status}").into(),
             });
         }
         Ok(Callback { inner })
@@ -587,8 +587,8 @@ pub(super) unsafe fn invoke(callback: &Entered, frame: &mut Frame<'_>) {
             let message = panic_message(&*payload);
             drop_contained(payload);
             Error::Callback {
-                prototype: shared.prototype.to_string(),
-                message: format!("the closure panicked: {message}"),
+                prototype: shared.prototype.to_string().into(),
+                message: format!("the closure panicked: {message}").into(),
             }
         }
     };
@@ -654,8 +654,9 @@ impl Shared {
                         "a callback made with new_local was called again while it was running",
                     ));
                 };
+                let mut values = SmallList::with_capacity(params.len());
                 // SAFETY: as below.
-                let values = unsafe { self.arguments(frame) }?;
+                unsafe { self.arguments(frame, &mut values) }?;
                 let result = f(values.as_slice())?;
                 drop(values);
                 drop(f);
@@ -663,8 +664,9 @@ impl Shared {
                 return unsafe { self.put_result(frame, result) };
             }
         };
+        let mut values = SmallList::with_capacity(params.len());
         // SAFETY: forwarded: the frame holds one argument per parameter.
-        let values = unsafe { self.arguments(frame) }?;
+        unsafe { self.arguments(frame, &mut values) }?;
         let result = func(values.as_slice())?;
         drop(values);
         // SAFETY: the frame has room for the result.
@@ -674,8 +676,8 @@ impl Shared {
     #[cold]
     fn failure(&self, message: &str) -> Error {
         Error::Callback {
-            prototype: self.prototype.to_string(),
-            message: message.to_owned(),
+            prototype: self.prototype.to_string().into(),
+            message: message.to_owned().into(),
         }
     }
 
@@ -683,20 +685,24 @@ impl Shared {
     ///
     /// # Safety
     /// As [`invoke`].
-    unsafe fn arguments(&self, frame: &Frame<'_>) -> Result<SmallList<Value, INLINE_ARGS>> {
+    #[inline(always)]
+    unsafe fn arguments(
+        &self,
+        frame: &Frame<'_>,
+        values: &mut SmallList<Value, INLINE_ARGS>,
+    ) -> Result<()> {
         let params = self.plan.params();
-        let mut values = SmallList::with_capacity(params.len());
         let mut next = 0; // libffi's list leaves out arguments passed as nothing
         for (i, param) in params.iter().enumerate() {
             // SAFETY: forwarded.
             let v =
                 unsafe { incoming(frame, i, param, &mut next) }.map_err(|e| Error::Callback {
-                    prototype: self.prototype.to_string(),
-                    message: format!("argument {i}: {e}"),
+                    prototype: self.prototype.to_string().into(),
+                    message: format!("argument {i}: {e}").into(),
                 })?;
             values.push(v);
         }
-        Ok(values)
+        Ok(())
     }
 
     /// Writes the closure's result where C expects it.
@@ -714,8 +720,8 @@ impl Shared {
         let mut keeps = ResultKeeps(Vec::new());
         let refused = |e: conv::Refused| -> Error {
             Error::Callback {
-                prototype: self.prototype.to_string(),
-                message: format!("the result: {}", Error::from(*e)),
+                prototype: self.prototype.to_string().into(),
+                message: format!("the result: {}", Error::from(*e)).into(),
             }
         };
         match self.plan.ret() {
@@ -763,12 +769,13 @@ impl Shared {
         }
         Err(Error::Unsupported {
             operation: "returning a pointer from a callback".into(),
-            type_name: restype.to_string(),
+            type_name: restype.to_string().into(),
             reason: format!(
                 "nothing would own what the result ({described}) points into once the \
                  callback returns (only the result keeps it alive); return memory that \
                  outlives the call (an instance the closure keeps, or C's own memory)"
-            ),
+            )
+            .into(),
         })
     }
 
@@ -782,8 +789,8 @@ impl Shared {
         match frame {
             #[cfg(all(target_arch = "x86_64", not(windows)))]
             Frame::Regs(regs, layout) => match layout.ret {
-                RetPlace::Xmm0 => regs.ret[2] = w,
-                _ => regs.ret[0] = w,
+                RetPlace::Xmm0 => regs.set_ret([0, 0, w, 0]),
+                _ => regs.set_ret([w, 0, 0, 0]),
             },
             // SAFETY: libffi's buffer holds at least a full ffi_arg.
             Frame::Libffi { ret, .. } => unsafe { ret.cast::<u64>().write_unaligned(w) },
@@ -798,11 +805,8 @@ impl Shared {
         match frame {
             #[cfg(all(target_arch = "x86_64", not(windows)))]
             Frame::Regs(regs, layout) => match layout.ret {
-                RetPlace::X87(_) => regs.x87 = *w,
-                _ => {
-                    regs.ret[2] = w[0];
-                    regs.ret[3] = w[1];
-                }
+                RetPlace::X87(_) => regs.set_x87(*w),
+                _ => regs.set_ret([0, 0, w[0], w[1]]),
             },
             // SAFETY: libffi's buffer holds the result's size.
             Frame::Libffi { ret, .. } => unsafe {
@@ -824,10 +828,11 @@ impl Shared {
                 match layout.ret {
                     RetPlace::Memory => {
                         // the hidden pointer arrived in rdi; rax returns it
-                        let dst = regs.gpr[0] as *mut u8;
+                        // SAFETY: the entry spilled every argument register.
+                        let hidden = unsafe { regs.gpr0() };
                         // SAFETY: the caller passed memory for the result.
-                        unsafe { ptr::copy_nonoverlapping(src, dst, size) };
-                        regs.ret[0] = regs.gpr[0];
+                        unsafe { ptr::copy_nonoverlapping(src, hidden as *mut u8, size) };
+                        regs.set_ret([hidden, 0, 0, 0]);
                         return;
                     }
                     _ => {
@@ -838,22 +843,22 @@ impl Shared {
                     }
                 }
                 match layout.ret {
-                    RetPlace::X87(_) => regs.x87 = [w[0], w[1], 0, 0],
+                    RetPlace::X87(_) => regs.set_x87([w[0], w[1], 0, 0]),
                     RetPlace::Pair(classes) => {
+                        let mut ret = [0u64; 4];
                         let (mut int, mut sse) = (0, 2);
                         for (word, class) in w.iter().zip(classes) {
-                            match class {
-                                Some(crate::ctype::ffi::sysv::Class::Integer) => {
-                                    regs.ret[int] = *word;
-                                    int += 1;
-                                }
-                                Some(crate::ctype::ffi::sysv::Class::Sse) => {
-                                    regs.ret[sse] = *word;
-                                    sse += 1;
-                                }
-                                _ => {}
+                            let at = match class {
+                                Some(crate::ctype::ffi::sysv::Class::Integer) => &mut int,
+                                Some(crate::ctype::ffi::sysv::Class::Sse) => &mut sse,
+                                _ => continue,
+                            };
+                            if let Some(r) = ret.get_mut(*at) {
+                                *r = *word;
                             }
+                            *at += 1;
                         }
+                        regs.set_ret(ret);
                     }
                     _ => {}
                 }
@@ -872,13 +877,15 @@ impl Shared {
         match frame {
             #[cfg(all(target_arch = "x86_64", not(windows)))]
             Frame::Regs(regs, layout) => {
-                regs.ret = [0; 4];
-                regs.x87 = [0; 4];
+                regs.set_ret([0; 4]);
+                regs.set_x87([0; 4]);
                 if layout.ret == RetPlace::Memory {
                     let size = self.plan.restype().size();
+                    // SAFETY: the entry spilled every argument register.
+                    let hidden = unsafe { regs.gpr0() };
                     // SAFETY: the caller passed memory for the result.
-                    unsafe { ptr::write_bytes(regs.gpr[0] as *mut u8, 0, size) };
-                    regs.ret[0] = regs.gpr[0];
+                    unsafe { ptr::write_bytes(hidden as *mut u8, 0, size) };
+                    regs.set_ret([hidden, 0, 0, 0]);
                 }
             }
             Frame::Libffi { ret, .. } => {

@@ -124,7 +124,7 @@ unsafe extern "C" fn thunk_dispatch(slot: u32, regs: *mut Regs) {
     // SAFETY: the entry passes its own, live frame.
     let regs = unsafe { &mut *regs };
     regs.x87n = 0;
-    regs.ret = [0; 4];
+    regs.set_ret([0; 4]);
     let inner = SLOTS
         .get(slot as usize)
         .map_or(std::ptr::null_mut(), |s| s.load(Ordering::Acquire));

@@ -109,8 +109,8 @@ fn compiler(options: &HeaderOptions) -> (OsString, Vec<OsString>) {
 /// Runs the preprocessor on `#include <name>`; returns its output.
 pub(crate) fn preprocess(name: &str, options: &HeaderOptions) -> Result<String> {
     let fail = |message: String| Error::Header {
-        header: name.to_string(),
-        message,
+        header: name.to_string().into(),
+        message: message.into(),
     };
     if name.is_empty() || name.contains(['\n', '\0', '"', '>']) {
         return Err(fail("not a header name".into()));

@@ -240,7 +240,7 @@ fn declaration_error(text: &str, e: PErr) -> Error {
     Error::Declaration {
         line,
         column,
-        message: e.message,
+        message: e.message.into(),
     }
 }
 
@@ -353,8 +353,8 @@ impl Declarations {
                 .unwrap_or_default();
             Error::NotDeclared {
                 kind: "type".into(),
-                name: what.to_string(),
-                message,
+                name: what.to_string().into(),
+                message: message.into(),
             }
         };
         match words.as_slice() {
@@ -381,8 +381,8 @@ impl Declarations {
         .map_err(|e| declaration_error(name, e))?;
         let t = t.ctype().map_err(|reason| Error::Unsupported {
             operation: "describing the type".into(),
-            type_name: name.trim().to_string(),
-            reason: reason.to_string(),
+            type_name: name.trim().to_string().into(),
+            reason: reason.to_string().into(),
         })?;
         // A structure that could not be laid out stays declared (pointers to
         // it work); asked for by its name, it says why it is incomplete.
@@ -395,8 +395,8 @@ impl Declarations {
             {
                 return Err(Error::Unsupported {
                     operation: "describing the type".into(),
-                    type_name: key,
-                    reason: s.reason.clone(),
+                    type_name: key.into(),
+                    reason: s.reason.clone().into(),
                 });
             }
         }
@@ -460,9 +460,9 @@ impl Declarations {
             String::new()
         };
         Error::NotDeclared {
-            kind: kind.to_string(),
-            name: name.to_string(),
-            message,
+            kind: kind.to_string().into(),
+            name: name.to_string().into(),
+            message: message.into(),
         }
     }
 
@@ -553,7 +553,7 @@ impl Declarations {
         if self.macros.contains_key(name) {
             return Err(Error::NotDeclared {
                 kind: "constant".into(),
-                name: name.to_string(),
+                name: name.to_string().into(),
                 message: "it is a macro whose body is not a constant expression".into(),
             });
         }
@@ -651,8 +651,8 @@ impl Declarations {
 fn bind(func: Function, f: &FnTy, name: &str) -> Result<Function> {
     let unsupported = |reason: Arc<str>| Error::Unsupported {
         operation: "binding the function".into(),
-        type_name: name.to_string(),
-        reason: reason.to_string(),
+        type_name: name.to_string().into(),
+        reason: reason.to_string().into(),
     };
     let ret = f.ret.ctype().map_err(unsupported)?;
     let mut func = func.restype(ret);
@@ -695,8 +695,8 @@ impl FromStr for CType {
         .map_err(|e| declaration_error(s, e))?;
         t.ctype().map_err(|reason| Error::Unsupported {
             operation: "describing the type".into(),
-            type_name: s.trim().to_string(),
-            reason: reason.to_string(),
+            type_name: s.trim().to_string().into(),
+            reason: reason.to_string().into(),
         })
     }
 }
@@ -755,7 +755,9 @@ impl CDll {
                 } => Error::Declaration {
                     line,
                     column,
-                    message: message.replace("found `;`", "found the end of the text"),
+                    message: message
+                        .replace("found `;`", "found the end of the text")
+                        .into(),
                 },
                 other => other,
             })?;
@@ -784,7 +786,8 @@ impl CDll {
                     } else {
                         " (and other declarations)"
                     }
-                ),
+                )
+                .into(),
             }),
         }
     }

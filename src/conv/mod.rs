@@ -83,34 +83,18 @@ fn wrong_type(ty: &CType, v: &Value) -> Refused {
     refuse(ty, v, "wrong type")
 }
 
-/// Whether `i` fits in a signed integer of `bits` bits (1..=64).
-#[inline(always)]
-pub(crate) fn fits_signed(i: i64, bits: u32) -> bool {
-    bits >= 64 || {
-        let top = i >> (bits - 1);
-        top == 0 || top == -1
-    }
-}
-
-/// Whether `u` fits in an unsigned integer of `bits` bits (0..=64).
-#[inline(always)]
-pub(crate) fn fits_unsigned(u: u64, bits: u32) -> bool {
-    bits >= 64 || u >> bits == 0
-}
-
 /// The image of a fixed-width integer of `s`'s width and signedness holding
 /// `v`, or `None` when `v` is not an integer in range.
 #[inline(always)]
 fn int_image(s: Scalar, v: &Value) -> Option<u64> {
-    let bits = 8 * s.size() as u32;
-    match *v {
-        Value::Int(i) if s.is_signed() => fits_signed(i, bits).then_some(i as u64),
-        Value::Int(i) => (i >= 0 && fits_unsigned(i as u64, bits)).then_some(i as u64),
-        Value::UInt(u) if s.is_signed() => fits_unsigned(u, bits - 1).then_some(u),
-        Value::UInt(u) => fits_unsigned(u, bits).then_some(u),
-        Value::Bool(b) => Some(u64::from(b)),
-        _ => None,
-    }
+    let i = match *v {
+        Value::Int(i) => i128::from(i),
+        Value::UInt(u) => i128::from(u),
+        Value::Bool(b) => i128::from(b),
+        _ => return None,
+    };
+    let (lo, hi) = int_range(s);
+    (lo..=hi).contains(&i).then_some(i as u64)
 }
 
 /// The number in a value, for a floating type.
@@ -126,7 +110,7 @@ fn float_of(v: &Value) -> Option<f64> {
 
 /// `x` as an `f32`, refusing finite values that overflow it.
 #[inline(always)]
-fn to_f32(x: f64) -> Option<f32> {
+pub(crate) fn to_f32(x: f64) -> Option<f32> {
     let f = x as f32;
     (!f.is_infinite() || x.is_infinite()).then_some(f)
 }
@@ -135,24 +119,39 @@ fn to_f32(x: f64) -> Option<f32> {
 /// fundamental type except those with a [`Wide`] image), checking that it
 /// fits. `ty` is the declared type, for messages and byte order; `sink`
 /// receives what a pointer refers to.
-#[inline]
+#[inline(always)]
 pub(crate) fn encode_word(
     s: Scalar,
     ty: &CType,
     v: &Value,
     sink: &mut dyn Sink,
 ) -> Result<u64, Refused> {
-    // The commonest cases first: a number for a number type.
-    if s.is_plain_int() {
-        if let Some(w) = int_image(s, v) {
-            return Ok(w);
+    // The commonest cases first, one arm per type so that each range check
+    // is a constant: a number for a number type, NULL or an address for a
+    // pointer. Everything else, and every refusal, is the slow path.
+    let fast = match (s, v) {
+        (Scalar::I32, Value::Int(i)) => i32::try_from(*i).ok().map(|x| x as u64),
+        (Scalar::I64, Value::Int(i)) => Some(*i as u64),
+        (Scalar::U64, Value::UInt(u)) => Some(*u),
+        (Scalar::U32, Value::Int(i)) => u32::try_from(*i).ok().map(u64::from),
+        (Scalar::U32, Value::UInt(u)) => u32::try_from(*u).ok().map(u64::from),
+        (Scalar::U64, Value::Int(i)) => u64::try_from(*i).ok(),
+        (Scalar::F64, Value::Float(x)) => Some(x.to_bits()),
+        (Scalar::F32, Value::Float(x)) => to_f32(*x).map(|f| u64::from(f.to_bits())),
+        (Scalar::VoidP, Value::Pointer(p)) => Some(*p as u64),
+        (Scalar::VoidP | Scalar::CharP | Scalar::WCharP, Value::Null) => Some(0),
+        // a Rust string for a char *: a NUL-terminated copy from the sink
+        (Scalar::CharP, Value::Str(t)) if !t.as_bytes().contains(&0) => {
+            Some(sink.bytes(t.as_bytes()) as u64)
         }
-    } else if s == Scalar::F64 {
-        if let Value::Float(x) = *v {
-            return Ok(x.to_bits());
-        }
+        (Scalar::CharP, Value::Bytes(b)) if !b.contains(&0) => Some(sink.bytes(b) as u64),
+        (_, Value::Int(_) | Value::UInt(_) | Value::Bool(_)) if s.is_plain_int() => int_image(s, v),
+        _ => None,
+    };
+    match fast {
+        Some(w) => Ok(w),
+        None => encode_word_slow(s, ty, v, sink),
     }
-    encode_word_slow(s, ty, v, sink)
 }
 
 /// The rest of [`encode_word`]: every other type and value, and every error.
@@ -276,8 +275,10 @@ fn int_value(v: &Value) -> Option<i128> {
     }
 }
 
-/// The range of a fixed-width integer type, for messages.
-fn int_range(s: Scalar) -> (i128, i128) {
+/// The range of a fixed-width integer type: the one rule every integer
+/// conversion checks (the fast paths state it as `try_from` on the type of
+/// that width, which is the same range).
+pub(crate) fn int_range(s: Scalar) -> (i128, i128) {
     let bits = 8 * s.size() as u32;
     if s.is_signed() {
         (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
@@ -299,16 +300,21 @@ fn complex_of(v: &Value) -> Option<(f64, f64)> {
 /// register holds a narrow integer (integers only; other images pass through).
 #[inline(always)]
 pub(crate) fn extend(s: Scalar, w: u64) -> u64 {
-    if !s.is_integer() {
-        return w;
-    }
-    match (s.size(), s.is_signed()) {
-        (1, true) => w as i8 as u64,
-        (1, false) => w as u8 as u64,
-        (2, true) => w as i16 as u64,
-        (2, false) => w as u16 as u64,
-        (4, true) => w as i32 as u64,
-        (4, false) => w as u32 as u64,
+    // one arm per type, the width and sign constant in each (a single jump)
+    match s {
+        Scalar::I8 => w as i8 as u64,
+        Scalar::U8 | Scalar::Bool => w as u8 as u64,
+        Scalar::I16 => w as i16 as u64,
+        Scalar::U16 => w as u16 as u64,
+        Scalar::I32 => w as i32 as u64,
+        Scalar::U32 => w as u32 as u64,
+        Scalar::Char if Scalar::Char.is_signed() => w as i8 as u64,
+        Scalar::Char => w as u8 as u64,
+        Scalar::WChar => match (strings::WCHAR_BYTES, Scalar::WChar.is_signed()) {
+            (2, _) => w as u16 as u64,
+            (_, true) => w as i32 as u64,
+            _ => w as u32 as u64,
+        },
         _ => w,
     }
 }
@@ -323,8 +329,27 @@ pub(crate) fn extend(s: Scalar, w: u64) -> u64 {
 /// # Safety
 /// When `follow` is true, a non-NULL `char *` / `wchar_t *` image must be
 /// the address of a readable NUL-terminated string.
-#[inline]
+#[inline(always)]
 pub(crate) unsafe fn decode_word(s: Scalar, w: u64, follow: bool) -> Result<Value> {
+    Ok(match s {
+        Scalar::I32 => Value::Int(i64::from(w as i32)),
+        Scalar::I64 => Value::Int(w as i64),
+        Scalar::F64 => Value::Float(f64::from_bits(w)),
+        Scalar::U64 => Value::UInt(w),
+        Scalar::U32 => Value::UInt(u64::from(w as u32)),
+        Scalar::VoidP if w == 0 => Value::Null,
+        Scalar::VoidP => Value::Pointer(w as usize),
+        // SAFETY: forwarded from the caller.
+        _ => return unsafe { decode_word_slow(s, w, follow) },
+    })
+}
+
+/// The rest of [`decode_word`].
+///
+/// # Safety
+/// As [`decode_word`].
+#[inline(never)]
+unsafe fn decode_word_slow(s: Scalar, w: u64, follow: bool) -> Result<Value> {
     Ok(match s {
         Scalar::I8 => Value::Int(i64::from(w as i8)),
         Scalar::U8 => Value::UInt(u64::from(w as u8)),
@@ -346,7 +371,7 @@ pub(crate) unsafe fn decode_word(s: Scalar, w: u64, follow: bool) -> Result<Valu
             };
             let c = char::from_u32(code).ok_or_else(|| Error::ValueType {
                 expected: "a Unicode scalar value in a c_wchar".into(),
-                given: format!("{code:#x}"),
+                given: format!("{code:#x}").into(),
             })?;
             Value::Str(c.to_string())
         }
@@ -385,7 +410,7 @@ pub(crate) unsafe fn decode_word(s: Scalar, w: u64, follow: bool) -> Result<Valu
 fn wide_as_word(s: Scalar) -> Error {
     Error::Unsupported {
         operation: "reading a value".into(),
-        type_name: format!("{s:?}"),
+        type_name: format!("{s:?}").into(),
         reason: "internal: this type has a wide image".into(),
     }
 }

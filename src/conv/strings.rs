@@ -17,7 +17,12 @@ pub(crate) const WCHAR_BYTES: usize = size_of::<WideUnit>();
 
 /// Why a byte string cannot be a C string, if it cannot: the position of an
 /// interior NUL.
+#[inline]
 pub(crate) fn interior_nul(bytes: &[u8]) -> Option<String> {
+    // `contains` searches a word at a time; the position only for the message
+    if !bytes.contains(&0) {
+        return None;
+    }
     bytes
         .iter()
         .position(|&b| b == 0)
@@ -86,7 +91,7 @@ pub(crate) fn wide_to_string(units: &[WideUnit]) -> Result<String> {
             .map(|&u| {
                 char::from_u32(u).ok_or_else(|| Error::ValueType {
                     expected: "a wide string of Unicode scalar values".into(),
-                    given: format!("the code unit {u:#x}"),
+                    given: format!("the code unit {u:#x}").into(),
                 })
             })
             .collect()

@@ -43,9 +43,9 @@ pub(crate) enum Role {
 /// one itself.
 pub(crate) fn ffi_type_for(ty: &CType, role: Role, context: &str) -> Result<Option<*mut ffi_type>> {
     let unsupported = |reason: &str| Error::Unsupported {
-        operation: context.to_owned(),
-        type_name: ty.to_string(),
-        reason: reason.to_owned(),
+        operation: context.to_owned().into(),
+        type_name: ty.to_string().into(),
+        reason: reason.to_owned().into(),
     };
     match ty.kind() {
         Kind::Void if role == Role::Result => Ok(Some(&raw mut raw::ffi_type_void)),

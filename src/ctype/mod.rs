@@ -312,11 +312,11 @@ impl CType {
         match self.kind() {
             Kind::Record(r) => Error::Unsupported {
                 operation: "using it in memory".into(),
-                type_name: r.name.clone(),
+                type_name: r.name.clone().into(),
                 reason: "the type is incomplete: declared but not yet defined".into(),
             },
             _ => Error::Definition {
-                type_name: self.to_string(),
+                type_name: self.to_string().into(),
                 message: "the array's size in bytes overflows usize".into(),
             },
         }
@@ -385,10 +385,17 @@ impl CType {
 }
 
 impl PartialEq for CType {
+    /// The same handle is the same type at once (inline); otherwise the
+    /// descriptions are compared.
+    #[inline]
     fn eq(&self, other: &CType) -> bool {
-        if Arc::ptr_eq(&self.0, &other.0) {
-            return true;
-        }
+        Arc::ptr_eq(&self.0, &other.0) || self.same_description(other)
+    }
+}
+
+impl CType {
+    /// Equality of two distinct handles (see `PartialEq`).
+    fn same_description(&self, other: &CType) -> bool {
         match (self.kind(), other.kind()) {
             (Kind::Void, Kind::Void) => true,
             (

@@ -564,10 +564,10 @@ impl RecordBuilder {
     fn definition_error(&self, field: Option<&str>, message: impl Into<String>) -> Error {
         let message = message.into();
         Error::Definition {
-            type_name: self.name.clone(),
+            type_name: self.name.clone().into(),
             message: match field {
-                Some(f) => format!("field `{f}`: {message}"),
-                None => message,
+                Some(f) => format!("field `{f}`: {message}").into(),
+                None => message.into(),
             },
         }
     }
@@ -577,8 +577,8 @@ impl RecordBuilder {
     fn field_error(&self, i: usize, message: impl Into<String>) -> Error {
         match self.fields.get(i) {
             Some(f) if f.name.is_empty() => Error::Definition {
-                type_name: self.name.clone(),
-                message: format!("unnamed field {i}: {}", message.into()),
+                type_name: self.name.clone().into(),
+                message: format!("unnamed field {i}: {}", message.into()).into(),
             },
             Some(f) => self.definition_error(Some(&f.name), message),
             None => self.definition_error(None, message),
@@ -862,13 +862,13 @@ impl CType {
     pub fn define(&self, fields: impl FnOnce(RecordBuilder) -> RecordBuilder) -> Result<()> {
         let Kind::Record(r) = self.kind() else {
             return Err(Error::Definition {
-                type_name: self.to_string(),
+                type_name: self.to_string().into(),
                 message: "only a declared structure or union can be defined".into(),
             });
         };
         if r.body.get().is_some() {
             return Err(Error::Definition {
-                type_name: r.name.clone(),
+                type_name: r.name.clone().into(),
                 message: "already defined".into(),
             });
         }
@@ -881,7 +881,7 @@ impl CType {
         };
         let body = fields(start).lay_out()?;
         r.body.set(body).map_err(|_| Error::Definition {
-            type_name: r.name.clone(),
+            type_name: r.name.clone().into(),
             message: "already defined".into(),
         })
     }

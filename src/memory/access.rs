@@ -67,16 +67,16 @@ impl CData {
     #[cold]
     fn unknown_field(&self, name: &str) -> Error {
         Error::UnknownField {
-            type_name: self.ty.to_string(),
-            field: name.to_owned(),
+            type_name: self.ty.to_string().into(),
+            field: name.to_owned().into(),
         }
     }
 
     #[cold]
     fn not_a_record(&self, name: &str) -> Error {
         Error::Unsupported {
-            operation: format!("accessing field `{name}`"),
-            type_name: self.ty.to_string(),
+            operation: format!("accessing field `{name}`").into(),
+            type_name: self.ty.to_string().into(),
             reason: "only structures and unions have fields".into(),
         }
     }
@@ -131,7 +131,7 @@ impl CData {
                         given,
                         reason,
                     } => Error::Conversion {
-                        expected: format!("field `{name}` of type {expected}"),
+                        expected: format!("field `{name}` of type {expected}").into(),
                         given,
                         reason,
                     },
@@ -151,8 +151,8 @@ impl CData {
         let m = self.member(name)?;
         if m.bits.is_some() {
             return Err(Error::Unsupported {
-                operation: format!("a view of field `{name}`"),
-                type_name: self.ty.to_string(),
+                operation: format!("a view of field `{name}`").into(),
+                type_name: self.ty.to_string().into(),
                 reason: "a bitfield has no address of its own; use get() and set()".into(),
             });
         }
@@ -175,8 +175,8 @@ impl CData {
             Kind::Array { elem, len, .. } => (elem, *len),
             _ => {
                 return Err(Error::Unsupported {
-                    operation: format!("indexing [{index}]"),
-                    type_name: self.ty.to_string(),
+                    operation: format!("indexing [{index}]").into(),
+                    type_name: self.ty.to_string().into(),
                     reason: "only arrays can be indexed safely; for a pointer use the unsafe read()/write()"
                         .into(),
                 });
@@ -184,7 +184,7 @@ impl CData {
         };
         if index >= len {
             return Err(Error::IndexOutOfRange {
-                type_name: self.ty.to_string(),
+                type_name: self.ty.to_string().into(),
                 index,
                 len,
             });
@@ -284,7 +284,7 @@ impl CData {
             _ => {
                 return Err(Error::Unsupported {
                     operation: "initialising from a list of values".into(),
-                    type_name: ty.to_string(),
+                    type_name: ty.to_string().into(),
                     reason: "only arrays and structures take a list; use with_value()".into(),
                 });
             }
@@ -373,7 +373,7 @@ impl CData {
             }
             Kind::Void => Err(Error::Unsupported {
                 operation: "reading a value".into(),
-                type_name: ty.to_string(),
+                type_name: ty.to_string().into(),
                 reason: "void has no values".into(),
             }),
             _ => Ok(Value::Data(self.view(ty, offset))),
@@ -644,10 +644,10 @@ impl CData {
 #[cold]
 fn too_many(ty: &CType, places: usize, given: usize, what: &str) -> Error {
     Error::TooManyValues {
-        type_name: ty.to_string(),
+        type_name: ty.to_string().into(),
         expected: places,
         given,
-        what: what.to_owned(),
+        what: what.to_owned().into(),
     }
 }
 

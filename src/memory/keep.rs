@@ -117,12 +117,6 @@ pub(crate) struct KeepMap {
 }
 
 impl KeepMap {
-    /// Whether nothing is kept.
-    #[inline]
-    pub(crate) fn is_empty(&self) -> bool {
-        self.by_offset.is_empty()
-    }
-
     /// Keeps `keep` for the pointer at `offset`, replacing what was kept
     /// there; `Keep::None` just forgets it.
     pub(crate) fn insert(&mut self, offset: usize, keep: Keep) {
@@ -216,6 +210,6 @@ mod tests {
         assert_eq!(Rc::strong_count(&bytes), 1);
         assert_eq!(map.range(0..100).len(), 1);
         assert_eq!(map.drain().len(), 1);
-        assert!(map.is_empty() && !map.keeps_buffer(w, BufferKind::Wide));
+        assert!(map.range(0..100).is_empty() && !map.keeps_buffer(w, BufferKind::Wide));
     }
 }

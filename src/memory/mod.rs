@@ -88,17 +88,25 @@ pub(crate) struct Memory {
     /// hold readable strings (see `from_address`). Owned memory is never
     /// trusted: only pointers rctypes stored itself are followed there.
     trusted: bool,
-    /// ctypes' `_objects`: for each offset where a pointer was stored, what it
-    /// points into. Replaced when that pointer is overwritten. Never holds
-    /// this block itself: a pointer into its own block keeps nothing (a
-    /// node pointing at itself would otherwise never be freed).
-    keep: RefCell<KeepMap>,
+    /// ctypes' `_objects`, allocated the first time something is kept
+    /// (plain data never pays for it, nor for dropping it).
+    keeps: RefCell<Option<Box<Keeps>>>,
+    /// Keeps foreign memory's owner (its library) alive.
+    _owner: Option<CDll>,
+}
+
+/// What a block keeps alive.
+#[derive(Default)]
+struct Keeps {
+    /// For each offset where a pointer was stored, what it points into.
+    /// Replaced when that pointer is overwritten. Never holds this block
+    /// itself: a pointer into its own block keeps nothing (a node pointing
+    /// at itself would otherwise never be freed).
+    local: KeepMap,
     /// What pointers in this memory stored into foreign memory they point at
     /// (`write` through a pointer), keyed by the address written: ctypes
     /// keeps these on the pointer too.
-    remote_keep: RefCell<KeepMap>,
-    /// Keeps foreign memory's owner (its library) alive.
-    _owner: Option<CDll>,
+    remote: KeepMap,
 }
 
 impl Drop for Memory {
@@ -129,8 +137,7 @@ impl Memory {
             trusted: matches!(storage, Storage::Foreign),
             storage,
             inline: UnsafeCell::new(Inline([0; INLINE_SIZE])),
-            keep: RefCell::new(KeepMap::default()),
-            remote_keep: RefCell::new(KeepMap::default()),
+            keeps: RefCell::new(None),
             _owner: owner,
         }
     }
@@ -148,8 +155,8 @@ impl Memory {
         let layout =
             Layout::from_size_align(size.max(1), align).map_err(|e| Error::Unsupported {
                 operation: "allocating an instance".into(),
-                type_name: format!("{size} bytes aligned to {align}"),
-                reason: e.to_string(),
+                type_name: format!("{size} bytes aligned to {align}").into(),
+                reason: e.to_string().into(),
             })?;
         // SAFETY: `layout` has a non-zero size.
         let p = unsafe { alloc::alloc_zeroed(layout) };
@@ -157,7 +164,7 @@ impl Memory {
         // memory is an error to report, not a reason to abort the process.
         let base = NonNull::new(p).ok_or_else(|| Error::Unsupported {
             operation: "allocating an instance".into(),
-            type_name: format!("{size} bytes aligned to {align}"),
+            type_name: format!("{size} bytes aligned to {align}").into(),
             reason: "out of memory".into(),
         })?;
         Ok(Memory::new(base, size, Storage::Heap(layout), None))
@@ -188,7 +195,7 @@ impl CData {
         if ty.is_void() {
             return Err(Error::Unsupported {
                 operation: "creating an instance".into(),
-                type_name: ty.to_string(),
+                type_name: ty.to_string().into(),
                 reason: "void has no values".into(),
             });
         }
@@ -294,7 +301,7 @@ impl CData {
         }
         if self.mem.len < self.offset.saturating_add(self.ty.size()) {
             return Err(Error::NullPointer {
-                what: format!("{what} of a {} instance at address 0", self.ty),
+                what: format!("{what} of a {} instance at address 0", self.ty).into(),
             });
         }
         Ok(())
@@ -340,12 +347,23 @@ impl CData {
         self.pointer_value().unwrap_or_else(|| self.address())
     }
 
+    /// Runs `f` over this block's keep-alive table, when it has one.
+    #[inline]
+    fn with_keeps<R>(&self, f: impl FnOnce(&Keeps) -> R) -> Option<R> {
+        self.mem.keeps.borrow().as_deref().map(f)
+    }
+
+    /// Runs `f` over this block's keep-alive table, made on first use.
+    fn with_keeps_mut<R>(&self, f: impl FnOnce(&mut Keeps) -> R) -> R {
+        let mut keeps = self.mem.keeps.borrow_mut();
+        f(keeps.get_or_insert_with(Box::default))
+    }
+
     /// Clones of what the pointers stored inside this instance keep alive.
     pub(crate) fn keeps_within(&self) -> Vec<Keep> {
-        self.mem
-            .keep
-            .borrow()
-            .range(self.offset..self.offset.saturating_add(self.ty.size()))
+        let range = self.offset..self.offset.saturating_add(self.ty.size());
+        self.with_keeps(|k| k.local.range(range))
+            .unwrap_or_default()
             .into_iter()
             .map(|(_, k)| k)
             .collect()
@@ -355,20 +373,20 @@ impl CData {
     /// memory's start) keeps alive.
     #[inline]
     pub(crate) fn store_keep(&self, offset: usize, keep: Keep) {
-        let mut kept = self.mem.keep.borrow_mut();
-        if kept.is_empty() && matches!(keep, Keep::None) {
-            return; // nothing kept, nothing to keep: plain data
+        if matches!(keep, Keep::None) {
+            self.clear_keep(offset);
+            return;
         }
-        kept.insert(offset, self.without_self(keep));
+        let keep = self.without_self(keep);
+        self.with_keeps_mut(|k| k.local.insert(offset, keep));
     }
 
     /// Forgets what the pointer that was stored at `offset` kept alive (plain
     /// data was written over it).
     #[inline]
     pub(crate) fn clear_keep(&self, offset: usize) {
-        let mut kept = self.mem.keep.borrow_mut();
-        if !kept.is_empty() {
-            kept.insert(offset, Keep::None);
+        if let Some(keeps) = self.mem.keeps.borrow_mut().as_deref_mut() {
+            keeps.local.insert(offset, Keep::None);
         }
     }
 
@@ -376,16 +394,22 @@ impl CData {
     /// memory, keyed by absolute address (for stores through a pointer into
     /// foreign memory, whose temporary view would otherwise drop them).
     pub(crate) fn hand_keeps_to(&self, holder: &CData) {
-        let moved = self.mem.keep.borrow_mut().drain();
+        let moved = match self.mem.keeps.borrow_mut().as_deref_mut() {
+            Some(k) => k.local.drain(),
+            None => return,
+        };
         if moved.is_empty() {
             return;
         }
         let base = self.mem.base() as usize;
-        let mut remote = holder.mem.remote_keep.borrow_mut();
-        for (off, k) in moved {
-            // the address lies inside this block, so the sum fits
-            remote.insert(base.wrapping_add(off), holder.without_self(k));
-        }
+        holder.with_keeps_mut(|remote| {
+            for (off, k) in moved {
+                // the address lies inside this block, so the sum fits
+                remote
+                    .remote
+                    .insert(base.wrapping_add(off), holder.without_self(k));
+            }
+        });
     }
 
     /// What this pointer instance keeps alive (what a copy of it must keep).
@@ -395,7 +419,7 @@ impl CData {
 
     /// What the pointer stored at `offset` keeps alive, if anything.
     pub(crate) fn keep_at(&self, offset: usize) -> Option<Keep> {
-        self.mem.keep.borrow().get(offset).cloned()
+        self.with_keeps(|k| k.local.get(offset).cloned()).flatten()
     }
 
     /// Copies `size` bytes from `src` to `dst_offset` of this memory, with
@@ -403,20 +427,27 @@ impl CData {
     /// along with the bytes); what the overwritten range kept is released.
     pub(crate) fn copy_from(&self, dst_offset: usize, src: &CData, size: usize) {
         let moved = src
-            .mem
-            .keep
-            .borrow()
-            .range(src.offset..src.offset.saturating_add(size));
+            .with_keeps(|k| k.local.range(src.offset..src.offset.saturating_add(size)))
+            .unwrap_or_default();
         // SAFETY: both ranges lie inside their instances' memory (the callers
         // checked readability and that the types match in size); `copy`
         // tolerates overlap.
         unsafe { std::ptr::copy(src.ptr(), self.at_offset(dst_offset), size) };
-        let mut kept = self.mem.keep.borrow_mut();
-        kept.remove_range(dst_offset..dst_offset.saturating_add(size));
-        for (off, k) in moved {
-            // `off` lies in `src.offset..src.offset + size`
-            kept.insert(off - src.offset + dst_offset, self.without_self(k));
+        let range = dst_offset..dst_offset.saturating_add(size);
+        if moved.is_empty() {
+            if let Some(keeps) = self.mem.keeps.borrow_mut().as_deref_mut() {
+                keeps.local.remove_range(range);
+            }
+            return;
         }
+        self.with_keeps_mut(|kept| {
+            kept.local.remove_range(range);
+            for (off, k) in moved {
+                // `off` lies in `src.offset..src.offset + size`
+                kept.local
+                    .insert(off - src.offset + dst_offset, self.without_self(k));
+            }
+        });
     }
 
     /// Whether the `char *` (`kind` Bytes) or `wchar_t *` (Wide) `stored` in
@@ -425,7 +456,10 @@ impl CData {
     /// of that kind that this block keeps alive (wherever in the block C
     /// moved the pointer).
     pub(crate) fn may_follow(&self, stored: usize, kind: BufferKind) -> bool {
-        self.mem.trusted || self.mem.keep.borrow().keeps_buffer(stored, kind)
+        self.mem.trusted
+            || self
+                .with_keeps(|k| k.local.keeps_buffer(stored, kind))
+                .unwrap_or(false)
     }
 
     /// A view of `ty` at absolute address `addr`, which lies inside this
@@ -467,9 +501,9 @@ impl CData {
         let size = ty.size();
         if bytes.len() < size {
             return Err(Error::Conversion {
-                expected: ty.to_string(),
-                given: format!("{} bytes", bytes.len()),
-                reason: format!("a buffer of at least {size} bytes is needed"),
+                expected: ty.to_string().into(),
+                given: format!("{} bytes", bytes.len()).into(),
+                reason: format!("a buffer of at least {size} bytes is needed").into(),
             });
         }
         // SAFETY: `d` owns `size` fresh bytes; `bytes` has at least `size`.

@@ -48,16 +48,16 @@ impl CData {
             || ty.scalar().is_some_and(|s| s.is_pointer());
         if !target_ok {
             return Err(Error::Unsupported {
-                operation: format!("cast to {ty}"),
-                type_name: self.ty.to_string(),
+                operation: format!("cast to {ty}").into(),
+                type_name: self.ty.to_string().into(),
                 reason: "the target of a cast must be a pointer type".into(),
             });
         }
         let addr = match self.ty.kind() {
             Kind::Array { .. } => self.address(),
             _ => self.pointer_value().ok_or_else(|| Error::Unsupported {
-                operation: format!("cast to {ty}"),
-                type_name: self.ty.to_string(),
+                operation: format!("cast to {ty}").into(),
+                type_name: self.ty.to_string().into(),
                 reason: "only pointers and arrays can be cast".into(),
             })?,
         };
@@ -92,28 +92,28 @@ impl CData {
     fn pointee_at(&self, index: usize, what: &str) -> Result<(CType, usize)> {
         let Kind::Pointer(p) = self.ty.kind() else {
             return Err(Error::Unsupported {
-                operation: what.to_owned(),
-                type_name: self.ty.to_string(),
+                operation: what.to_owned().into(),
+                type_name: self.ty.to_string().into(),
                 reason: "only POINTER(T) instances point at typed memory".into(),
             });
         };
         let target = p.get().ok_or_else(|| Error::Unsupported {
-            operation: what.to_owned(),
-            type_name: self.ty.to_string(),
+            operation: what.to_owned().into(),
+            type_name: self.ty.to_string().into(),
             reason: "the pointee type no longer exists".into(),
         })?;
         let size = target.layout_size()?;
         let base = self.pointer_value().unwrap_or(0);
         if base == 0 {
             return Err(Error::NullPointer {
-                what: format!("{what} of a NULL {}", self.ty),
+                what: format!("{what} of a NULL {}", self.ty).into(),
             });
         }
         let addr = index
             .checked_mul(size)
             .and_then(|o| base.checked_add(o))
             .ok_or_else(|| Error::IndexOutOfRange {
-                type_name: self.ty.to_string(),
+                type_name: self.ty.to_string().into(),
                 index,
                 len: usize::MAX / size.max(1),
             })?;

@@ -1,0 +1,197 @@
+//! Prepared calls (`Function::prepared`): arguments set by index, results
+//! read as scalars, refusals kept until the next call; every kind of
+//! argument and result, checked against C's answers and against the same
+//! calls made with `Function::call`.
+
+mod common;
+use common::{call, func, lib};
+
+use rctypes::{CData, CDll, CType, Error, Value};
+
+#[test]
+fn integers_floats_and_results_match_function_call() -> rctypes::Result<()> {
+    let int = CType::c_int();
+    let add = func("add", [int.clone(), int.clone()], int.clone());
+    let mut p = add.prepared()?;
+    for (a, b) in [(5, 3), (-7, 2), (i32::MAX, 0), (i32::MIN, 0)] {
+        p.set_i64(0, a.into()).set_i64(1, b.into());
+        // SAFETY: int add(int, int).
+        let r = unsafe { p.call_i64() }?;
+        let v = call(&add, &[a.into(), b.into()])?;
+        assert_eq!(Value::Int(r), v, "add({a}, {b})");
+    }
+    // arguments keep their values between calls
+    p.set_i64(0, 40).set_i64(1, 2);
+    // SAFETY: as above.
+    assert_eq!(unsafe { p.call_i64() }?, 42);
+    p.set_i64(1, 3);
+    // SAFETY: as above.
+    assert_eq!(unsafe { p.call_i64() }?, 43);
+
+    // narrow and unsigned results are narrowed as C has them
+    let i8f = func("i8_from_int", [int.clone()], CType::c_int8());
+    let mut p = i8f.prepared()?;
+    p.set_i64(0, 0x1ff);
+    // SAFETY: int8_t i8_from_int(int).
+    assert_eq!(unsafe { p.call_i64() }?, -1);
+    let u64f = func("echo_u64", [CType::c_uint64()], CType::c_uint64());
+    let mut p = u64f.prepared()?;
+    p.set_u64(0, u64::MAX);
+    // SAFETY: uint64_t echo_u64(uint64_t).
+    assert_eq!(unsafe { p.call_i64() }? as u64, u64::MAX);
+
+    // doubles, floats, and a mixed signature with stack arguments
+    let add_d = func("add_d", vec![CType::c_double(); 2], CType::c_double());
+    let mut p = add_d.prepared()?;
+    p.set_f64(0, 1.25).set_f64(1, 2.5);
+    // SAFETY: double add_d(double, double).
+    assert_eq!(unsafe { p.call_f64() }?, 3.75);
+    let add_f = func("add_f", vec![CType::c_float(); 2], CType::c_float());
+    let mut p = add_f.prepared()?;
+    p.set_f64(0, 1.5).set_f64(1, 0.25);
+    // SAFETY: float add_f(float, float).
+    assert_eq!(unsafe { p.call_f64() }?, 1.75);
+    let many = func("many_ints", vec![CType::c_int64(); 12], CType::c_int64());
+    let mut p = many.prepared()?;
+    for i in 0..12 {
+        p.set_i64(i, 1 << (3 * i));
+    }
+    let args: Vec<Value> = (0..12).map(|i| Value::Int(1 << (3 * i))).collect();
+    // SAFETY: int64_t many_ints(int64_t x 12): six on the stack.
+    assert_eq!(Value::Int(unsafe { p.call_i64() }?), call(&many, &args)?);
+    // long double results
+    let ld = func("ld_third", [], CType::c_longdouble());
+    let mut p = ld.prepared()?;
+    // SAFETY: long double ld_third(void).
+    let third = unsafe { p.call_f64() }?;
+    assert!((third - 1.0 / 3.0).abs() < 1e-15, "{third}");
+    Ok(())
+}
+
+#[test]
+fn strings_pointers_structures_and_void() -> rctypes::Result<()> {
+    let strlen = func("my_strlen", [CType::c_char_p()], CType::c_size_t());
+    let mut p = strlen.prepared()?;
+    p.set(0, "hello");
+    // SAFETY: size_t my_strlen(const char *).
+    assert_eq!(unsafe { p.call_i64() }?, 5);
+    p.set_address(0, 0);
+    // SAFETY: as above; NULL is handled by the fixture.
+    assert_eq!(unsafe { p.call_i64() }? as u64, u64::MAX);
+
+    // a pointer result as an address
+    let greeting = func("greeting", [], CType::c_char_p());
+    let mut p = greeting.prepared()?;
+    // SAFETY: const char *greeting(void).
+    let addr = unsafe { p.call_address() }?;
+    // SAFETY: the fixture returns a static string.
+    assert_eq!(unsafe { rctypes::string_at(addr, None) }, b"hello from C");
+
+    // a pointer parameter from an instance, written by C
+    let out = CData::new(&CType::c_int());
+    let get = func("get", [CType::c_int().pointer()], CType::void());
+    let mut p = get.prepared()?;
+    p.set_data(0, &out);
+    // SAFETY: void get(int *); `out` outlives the call.
+    unsafe { p.call() }?;
+    assert_eq!(
+        out.value()?,
+        Value::Int(1234),
+        "C wrote through the pointer"
+    );
+
+    // structures in, and out into a caller's instance
+    let point = common::point();
+    let add = func("point_add", [point.clone(), point.clone()], point.clone());
+    let (a, b) = (
+        CData::from_values(&point, [1, 2])?,
+        CData::from_values(&point, [10, 20])?,
+    );
+    let mut p = add.prepared()?;
+    p.set_data(0, &a).set_data(1, &b);
+    let r = CData::new(&point);
+    // SAFETY: Point point_add(Point, Point).
+    unsafe { p.call_into(&r) }?;
+    assert_eq!((r.get("x")?, r.get("y")?), (Value::Int(11), Value::Int(22)));
+    // a 24-byte structure comes back through the hidden pointer
+    let long = CType::c_long();
+    let s24 = CType::structure("S24")
+        .field("a", long.clone())
+        .field("b", long.clone())
+        .field("c", long)
+        .build()?;
+    let next = func("s24_next", [s24.clone()], s24.clone());
+    let mut p = next.prepared()?;
+    let s = CData::from_values(&s24, [1, 2, 3])?;
+    p.set_data(0, &s);
+    let r = CData::new(&s24);
+    // SAFETY: S24 s24_next(S24).
+    unsafe { p.call_into(&r) }?;
+    assert_eq!(
+        r.to_bytes(),
+        CData::from_values(&s24, [2, 3, 4])?.to_bytes()
+    );
+    Ok(())
+}
+
+#[test]
+fn refusals_are_kept_until_the_next_call() -> rctypes::Result<()> {
+    let int = CType::c_int();
+    let add = func("add", [int.clone(), int.clone()], int);
+    let mut p = add.prepared()?;
+    p.set_i64(0, 1 << 40).set_i64(1, 1);
+    // SAFETY: int add(int, int); the refused call does not reach C.
+    match unsafe { p.call_i64() } {
+        Err(Error::Argument { index: 0, .. }) => {}
+        other => panic!("expected an argument error, got {other:?}"),
+    }
+    // the refusal is reported once; the argument kept its previous value (0)
+    // SAFETY: as above.
+    assert_eq!(unsafe { p.call_i64() }?, 1);
+    p.set_f64(1, 0.5);
+    // SAFETY: as above.
+    assert!(matches!(
+        unsafe { p.call_i64() },
+        Err(Error::Argument { index: 1, .. })
+    ));
+    p.set_i64(2, 0);
+    // SAFETY: as above.
+    assert!(matches!(
+        unsafe { p.call_i64() },
+        Err(Error::ArgumentCount { .. })
+    ));
+    // a float result read as an integer, and the reverse
+    // SAFETY: as above.
+    assert!(unsafe { p.call_f64() }.is_err());
+    // functions that cannot be prepared
+    let printf = CDll::this_process()?
+        .function("printf")?
+        .argtypes([CType::c_char_p()])
+        .variadic();
+    assert!(matches!(printf.prepared(), Err(Error::Signature { .. })));
+    assert!(lib().function("add")?.prepared().is_err(), "no argtypes");
+    Ok(())
+}
+
+/// A system library through a prepared call: zlib's crc32 over a buffer.
+#[test]
+fn zlib_crc32_prepared() -> rctypes::Result<()> {
+    let Some(path) = rctypes::find_library("z") else {
+        eprintln!("zlib is not installed: skipped");
+        return Ok(());
+    };
+    // SAFETY: zlib has no initialisers with requirements.
+    let z = unsafe { CDll::open(&path) }?;
+    let crc32 = z
+        .function("crc32")?
+        .argtypes([CType::c_ulong(), CType::c_char_p(), CType::c_uint()])
+        .restype(CType::c_ulong());
+    let mut p = crc32.prepared()?;
+    let data = b"The quick brown fox jumps over the lazy dog";
+    p.set_u64(0, 0)
+        .set(1, data.to_vec())
+        .set_u64(2, data.len() as u64);
+    // SAFETY: uLong crc32(uLong, const Bytef *, uInt).
+    assert_eq!(unsafe { p.call_i64() }?, 0x414f_a339);
+    Ok(())
+}
