@@ -203,6 +203,16 @@ pub enum Error {
         message: ErrorText,
     },
 
+    /// A library file whose exported functions cannot be read
+    /// ([`exported_functions`](crate::exported_functions)): it cannot be
+    /// opened, or it is not a well-formed ELF shared object.
+    LibraryFile {
+        /// The file that was read.
+        path: ErrorText,
+        /// Why: the system's error, or what is malformed.
+        message: ErrorText,
+    },
+
     /// An error raised by user code, typically an `errcheck` hook
     /// ([`Error::custom`]): its message, which carries the error it came
     /// from, if any (the `source()`).
@@ -332,6 +342,9 @@ impl fmt::Display for Error {
             Error::Header {
                 header, message, ..
             } => write!(f, "cannot preprocess `{header}`: {message}"),
+            Error::LibraryFile { path, message } => {
+                write!(f, "cannot read the exports of `{path}`: {message}")
+            }
             Error::Custom(message) => write!(f, "{message}"),
             Error::Os { errno, message, .. } => write!(f, "{message} (errno {errno})"),
         }

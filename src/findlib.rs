@@ -1,14 +1,17 @@
 //! `find_library`: ctypes.util's search for a library by its short name,
-//! done by reading what the loader reads (no compiler or ldconfig spawned).
+//! done by reading what the loader reads (no compiler or ldconfig spawned);
+//! `find_library_path`, the file it found; and `exported_functions`, the
+//! functions a library file exports (its `.dynsym`).
 //!
 //! The ELF and ld.so cache parsers are functions over byte slices (and, to
-//! read an ELF file's headers only, a `Read + Seek` source): every offset is
-//! computed with checked arithmetic, every read and allocation is bounded,
-//! and a malformed file gives `None`, never a panic.
+//! read only an ELF file's headers and the tables needed, a `Read + Seek`
+//! source): every offset is computed with checked arithmetic, every read and
+//! allocation is bounded, and a malformed file gives `None` (or, for the
+//! exports, an error saying what is wrong), never a panic.
 
 use std::fs::{self, File};
 use std::io::{Read, Seek, SeekFrom};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Finds a library by its short name, as `ctypes.util.find_library` does:
 /// `find_library("m")` gives `Some("libm.so.6")` on glibc Linux, the name the
@@ -33,7 +36,84 @@ use std::path::PathBuf;
 /// # }
 /// ```
 pub fn find_library(name: &str) -> Option<PathBuf> {
-    if name.is_empty() || name.contains('/') || name.contains('\0') {
+    if name.contains('/') {
+        return None;
+    }
+    search(Wanted::Short(name)).map(|found| found.name)
+}
+
+/// The full path of the file [`find_library`] finds, for when the caller
+/// needs the file itself (to read it: see [`exported_functions`]) rather
+/// than the name to open it by.
+///
+/// `name` is a short name as `find_library` takes (`"z"`), or a library's
+/// file name (`"libz.so.1"`, anything with `.so` in it), which is looked
+/// for as the loader looks for a file name: in the directories of
+/// `LD_LIBRARY_PATH`, then the ld.so cache, then the system directories. A
+/// name with a `/` is a path already, and gives `None`, as does a file that
+/// is not there (a stale cache entry).
+///
+/// ```
+/// # #[cfg(all(target_os = "linux", target_env = "gnu"))] {
+/// use rctypes::{find_library, find_library_path};
+/// let path = find_library_path("m").expect("glibc has libm");
+/// assert!(path.is_absolute() && path.is_file());
+/// let soname = find_library("m").unwrap();
+/// // The cache or the directories give the file of that soname.
+/// assert_eq!(find_library_path(&soname.to_string_lossy()), Some(path));
+/// assert_eq!(find_library_path("surely-not-a-library"), None);
+/// # }
+/// ```
+pub fn find_library_path(name: &str) -> Option<PathBuf> {
+    if name.contains('/') {
+        return None;
+    }
+    let wanted = if name.contains(".so") {
+        Wanted::File(name)
+    } else {
+        Wanted::Short(name)
+    };
+    search(wanted)
+        .and_then(|found| found.path)
+        .filter(|path| fs::metadata(path).is_ok_and(|m| m.is_file()))
+}
+
+/// What a search looks for.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Wanted<'a> {
+    /// `lib{name}.so` or `lib{name}.so.<anything>`: a short name, as `-l`
+    /// and `find_library` take it.
+    Short(&'a str),
+    /// A file of exactly this name, as the loader looks for a file name.
+    File(&'a str),
+}
+
+impl Wanted<'_> {
+    /// Whether a file name (or an ld.so cache key) is what is looked for.
+    fn matches(self, file: &str) -> bool {
+        match self {
+            Wanted::Short(name) => matches_name(file, name),
+            Wanted::File(name) => file == name,
+        }
+    }
+}
+
+/// A library a search found.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Found {
+    /// What [`find_library`] returns: the soname, or the path when no file
+    /// of the soname sits beside the library.
+    pub name: PathBuf,
+    /// The file found (`None` for an ld.so cache entry whose path cannot be
+    /// read).
+    pub path: Option<PathBuf>,
+}
+
+/// The loader's search: `LD_LIBRARY_PATH`, the ld.so cache, the system
+/// directories, in that order; `None` for an empty name or one with a NUL.
+fn search(wanted: Wanted) -> Option<Found> {
+    let (Wanted::Short(name) | Wanted::File(name)) = wanted;
+    if name.is_empty() || name.contains('\0') {
         return None;
     }
     let env_dirs: Vec<PathBuf> = std::env::var_os("LD_LIBRARY_PATH")
@@ -43,16 +123,19 @@ pub fn find_library(name: &str) -> Option<PathBuf> {
                 .collect()
         })
         .unwrap_or_default();
-    if let Some(found) = find_in_dirs(name, &env_dirs) {
+    if let Some(found) = find_in_dirs(wanted, &env_dirs) {
         return Some(found);
     }
     if let Ok(cache) = fs::read("/etc/ld.so.cache") {
-        if let Some(soname) = search_ld_cache(&cache, name) {
-            return Some(PathBuf::from(soname));
+        if let Some(entry) = search_ld_cache(&cache, wanted) {
+            return Some(Found {
+                name: PathBuf::from(entry.key),
+                path: entry.path.map(PathBuf::from),
+            });
         }
     }
     let system: Vec<PathBuf> = SYSTEM_DIRS.iter().map(PathBuf::from).collect();
-    find_in_dirs(name, &system)
+    find_in_dirs(wanted, &system)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -103,21 +186,21 @@ fn version_key(file: &str) -> Vec<u64> {
         .unwrap_or_default()
 }
 
-/// Searches directories in order for `lib{name}.so*`, returning the soname of
-/// the library the loader would use (or its path when no file carries the
-/// soname beside it).
+/// Searches directories in order for the library `wanted` names: the
+/// soname of the library the loader would use (or its path when no file
+/// carries the soname beside it), and the file.
 ///
 /// Only regular files (or links to them) are opened, so a FIFO or a device
 /// named like a library cannot block or feed the search forever; each
 /// candidate is read through [`read_elf_info`], which reads its headers only.
-pub(crate) fn find_in_dirs(name: &str, dirs: &[PathBuf]) -> Option<PathBuf> {
+pub(crate) fn find_in_dirs(wanted: Wanted, dirs: &[PathBuf]) -> Option<Found> {
     for dir in dirs {
         let Ok(entries) = fs::read_dir(dir) else {
             continue;
         };
         let mut candidates: Vec<String> = entries
             .filter_map(|e| e.ok()?.file_name().into_string().ok())
-            .filter(|f| matches_name(f, name))
+            .filter(|f| wanted.matches(f))
             .collect();
         // Prefer the development link `libx.so` (what `-lx` links), then the
         // highest version.
@@ -141,11 +224,15 @@ pub(crate) fn find_in_dirs(name: &str, dirs: &[PathBuf]) -> Option<PathBuf> {
             if ELF_MACHINE.is_some_and(|m| m != info.machine) {
                 continue;
             }
-            return Some(match info.soname {
+            let name = match info.soname {
                 Some(soname) if is_plain_file_name(&soname) && dir.join(&soname).is_file() => {
                     PathBuf::from(soname)
                 }
-                _ => path,
+                _ => path.clone(),
+            };
+            return Some(Found {
+                name,
+                path: Some(path),
             });
         }
     }
@@ -225,6 +312,16 @@ impl ElfClass {
         if self.is64 { 8 } else { 4 }
     }
 
+    /// Size of a section header (`Elf*_Shdr`).
+    pub(crate) fn shdr_size(self) -> usize {
+        if self.is64 { 64 } else { 40 }
+    }
+
+    /// Size of a symbol (`Elf*_Sym`).
+    pub(crate) fn sym_size(self) -> usize {
+        if self.is64 { 24 } else { 16 }
+    }
+
     /// The `u16` at `off` in `b`, when all its bytes are there.
     pub(crate) fn u16_at(self, b: &[u8], off: usize) -> Option<u16> {
         let a = bytes_at(b, off)?;
@@ -284,7 +381,8 @@ pub(crate) fn parse_ident(ident: &[u8]) -> Option<ElfClass> {
     Some(ElfClass { is64, le })
 }
 
-/// The fields of the ELF header that `find_library` uses.
+/// The fields of the ELF header that `find_library` and
+/// [`exported_functions`] use.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct ElfHeader {
     /// Class and byte order.
@@ -295,6 +393,14 @@ pub(crate) struct ElfHeader {
     pub phoff: u64,
     /// `e_phnum`: number of program headers.
     pub phnum: u16,
+    /// `e_shoff`: file offset of the section header table.
+    pub shoff: u64,
+    /// `e_shentsize`: size of a section header (checked by its reader only:
+    /// `find_library` reads no section).
+    pub shentsize: u16,
+    /// `e_shnum`: number of section headers (0 when there are none, or
+    /// 0xff00 or more).
+    pub shnum: u16,
 }
 
 impl ElfHeader {
@@ -316,27 +422,26 @@ pub(crate) fn parse_header(head: &[u8]) -> Option<ElfHeader> {
         return None;
     }
     let machine = class.u16_at(head, 18)?;
-    let (phoff, phentsize, phnum) = if class.is64 {
-        (
-            class.word_at(head, 32)?,
-            class.u16_at(head, 54)?,
-            class.u16_at(head, 56)?,
-        )
+    // Offsets of e_phoff, e_shoff and e_phentsize (e_phnum, e_shentsize and
+    // e_shnum follow it, two bytes apart).
+    let (phoff_at, shoff_at, phentsize_at) = if class.is64 {
+        (32, 40, 54)
     } else {
-        (
-            class.word_at(head, 28)?,
-            class.u16_at(head, 42)?,
-            class.u16_at(head, 44)?,
-        )
+        (28, 32, 42)
     };
+    let phentsize = class.u16_at(head, phentsize_at)?;
+    let phnum = class.u16_at(head, phentsize_at + 2)?;
     if phnum != 0 && usize::from(phentsize) != class.phdr_size() {
         return None;
     }
     Some(ElfHeader {
         class,
         machine,
-        phoff,
+        phoff: class.word_at(head, phoff_at)?,
         phnum,
+        shoff: class.word_at(head, shoff_at)?,
+        shentsize: class.u16_at(head, phentsize_at + 4)?,
+        shnum: class.u16_at(head, phentsize_at + 6)?,
     })
 }
 
@@ -482,6 +587,231 @@ pub(crate) fn read_elf_info<R: Read + Seek>(file: &mut R) -> Option<ElfInfo> {
     })
 }
 
+/// Largest section header table read, in bytes: 64 KiB holds 1024 64-bit
+/// section headers, where real libraries have about thirty.
+pub(crate) const MAX_SECTION_TABLE: usize = 64 * 1024;
+/// Largest dynamic symbol table read, in bytes: 16 MiB holds about 700,000
+/// 64-bit symbols (libLLVM's has about 46,000, in 1.1 MB).
+pub(crate) const MAX_SYMBOL_TABLE: u64 = 16 * 1024 * 1024;
+/// Largest dynamic string table read, in bytes (libLLVM's is 3.2 MB).
+pub(crate) const MAX_SYMBOL_NAMES: u64 = 16 * 1024 * 1024;
+/// Most bytes of exported names returned: names may share their tails in
+/// the string table, so that many symbols could otherwise name megabytes
+/// each.
+pub(crate) const MAX_EXPORTED_BYTES: usize = 64 * 1024 * 1024;
+
+/// Section type of the dynamic symbol table.
+const SHT_DYNSYM: u32 = 11;
+/// Section type of a string table.
+const SHT_STRTAB: u32 = 3;
+/// Symbol section index of an undefined symbol.
+const SHN_UNDEF: u16 = 0;
+/// Symbol bindings that are visible outside the library.
+const STB_GLOBAL: u8 = 1;
+/// A weak global symbol.
+const STB_WEAK: u8 = 2;
+/// Symbol type of a function.
+const STT_FUNC: u8 = 2;
+/// Symbol type of an indirect function (resolved at load time, called as a function).
+const STT_GNU_IFUNC: u8 = 10;
+
+/// A section header's fields that [`read_exports`] uses.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Section {
+    /// `sh_type`.
+    pub kind: u32,
+    /// `sh_offset`.
+    pub offset: u64,
+    /// `sh_size`.
+    pub size: u64,
+    /// `sh_link`: for a symbol table, the index of its string table.
+    pub link: u32,
+    /// `sh_entsize`.
+    pub entsize: u64,
+}
+
+/// Parses a section header table (`table` holds whole entries of the
+/// class's size; a partial last entry is ignored).
+pub(crate) fn parse_shdrs(class: ElfClass, table: &[u8]) -> Option<Vec<Section>> {
+    // Field offsets of sh_offset, sh_size, sh_link and sh_entsize.
+    let (offset_at, size_at, link_at, entsize_at) = if class.is64 {
+        (24, 32, 40, 56)
+    } else {
+        (16, 20, 24, 36)
+    };
+    table
+        .chunks_exact(class.shdr_size())
+        .map(|sh| {
+            Some(Section {
+                kind: class.u32_at(sh, 4)?,
+                offset: class.word_at(sh, offset_at)?,
+                size: class.word_at(sh, size_at)?,
+                link: class.u32_at(sh, link_at)?,
+                entsize: class.word_at(sh, entsize_at)?,
+            })
+        })
+        .collect()
+}
+
+/// Reads exactly `len` bytes at `offset`; an error when the file ends first.
+fn read_exactly<R: Read + Seek>(
+    file: &mut R,
+    offset: u64,
+    len: u64,
+) -> Result<Vec<u8>, &'static str> {
+    let bytes = read_up_to(file, offset, len).ok_or("the file cannot be read")?;
+    if u64::try_from(bytes.len()).ok() != Some(len) {
+        return Err("a table runs past the end of the file");
+    }
+    Ok(bytes)
+}
+
+/// Reads a section's bytes, when it is at most `max` bytes.
+fn read_section<R: Read + Seek>(
+    file: &mut R,
+    section: &Section,
+    max: u64,
+) -> Result<Vec<u8>, &'static str> {
+    if section.size > max {
+        return Err("a symbol or string table is larger than rctypes reads");
+    }
+    read_exactly(file, section.offset, section.size)
+}
+
+/// The names of the functions an ELF shared object defines and exports,
+/// sorted: see [`exported_functions`]. Reads the ELF header, the section
+/// header table, the dynamic symbol table and its string table only, each
+/// with a bounded read ([`MAX_SECTION_TABLE`], [`MAX_SYMBOL_TABLE`],
+/// [`MAX_SYMBOL_NAMES`]); an error says what is malformed.
+pub(crate) fn read_exports<R: Read + Seek>(file: &mut R) -> Result<Vec<String>, &'static str> {
+    let head = read_up_to(file, 0, MAX_HEADER).ok_or("the file cannot be read")?;
+    let header = parse_header(&head).ok_or("not an ELF file, or a malformed ELF header")?;
+    let class = header.class;
+    if header.shnum == 0 {
+        return Err("no section headers");
+    }
+    if usize::from(header.shentsize) != class.shdr_size() {
+        return Err("a section header size other than the ELF class's");
+    }
+    let table_len = usize::from(header.shnum)
+        .checked_mul(class.shdr_size())
+        .filter(|&len| len <= MAX_SECTION_TABLE)
+        .ok_or("the section header table is larger than rctypes reads")?;
+    let table = read_exactly(
+        file,
+        header.shoff,
+        u64::try_from(table_len).map_err(|_| "the section header table is too large")?,
+    )?;
+    let sections = parse_shdrs(class, &table).ok_or("a malformed section header")?;
+    let dynsym = sections
+        .iter()
+        .find(|s| s.kind == SHT_DYNSYM)
+        .ok_or("no dynamic symbol table")?;
+    let entsize = class.sym_size();
+    if dynsym.entsize != 0 && usize::try_from(dynsym.entsize).ok() != Some(entsize) {
+        return Err("a symbol size other than the ELF class's");
+    }
+    let strtab = usize::try_from(dynsym.link)
+        .ok()
+        .and_then(|i| sections.get(i))
+        .filter(|s| s.kind == SHT_STRTAB)
+        .ok_or("the dynamic symbol table links to no string table")?;
+    let symbols = read_section(file, dynsym, MAX_SYMBOL_TABLE)?;
+    let strings = read_section(file, strtab, MAX_SYMBOL_NAMES)?;
+    // The name offsets of the defined global or weak functions.
+    let (info_at, shndx_at) = if class.is64 { (4, 6) } else { (12, 14) };
+    let mut offsets = Vec::new();
+    for sym in symbols.chunks_exact(entsize) {
+        let info = sym.get(info_at).copied().ok_or("a malformed symbol")?;
+        let shndx = class.u16_at(sym, shndx_at).ok_or("a malformed symbol")?;
+        let (bind, kind) = (info >> 4, info & 0xf);
+        if shndx != SHN_UNDEF
+            && matches!(bind, STB_GLOBAL | STB_WEAK)
+            && matches!(kind, STT_FUNC | STT_GNU_IFUNC)
+        {
+            offsets.push(class.u32_at(sym, 0).ok_or("a malformed symbol")?);
+        }
+    }
+    offsets.sort_unstable();
+    offsets.dedup();
+    // One sweep through the string table: `end` is the first NUL at or
+    // after the current offset (offsets ascend), so no byte is scanned twice.
+    let mut names = Vec::with_capacity(offsets.len());
+    let mut end: Option<usize> = None;
+    let mut total = 0usize;
+    for offset in offsets {
+        let start = usize::try_from(offset).map_err(|_| "a symbol name offset is too large")?;
+        let rest = strings
+            .get(start..)
+            .filter(|rest| !rest.is_empty())
+            .ok_or("a symbol name lies outside the string table")?;
+        let stop = match end {
+            Some(e) if e >= start => e,
+            _ => {
+                let nul = rest
+                    .iter()
+                    .position(|&b| b == 0)
+                    .ok_or("a symbol name runs past the string table")?;
+                start + nul // below strings.len(): no overflow
+            }
+        };
+        end = Some(stop);
+        let name = strings.get(start..stop).unwrap_or_default();
+        total = total.saturating_add(name.len());
+        if total > MAX_EXPORTED_BYTES {
+            return Err("the exported names are larger than rctypes returns");
+        }
+        if !name.is_empty() {
+            names.push(String::from_utf8_lossy(name).into_owned());
+        }
+    }
+    names.sort_unstable();
+    names.dedup();
+    Ok(names)
+}
+
+/// The functions a shared library exports: the names of the defined,
+/// global or weak, function (`STT_FUNC` or `STT_GNU_IFUNC`) symbols of its
+/// dynamic symbol table (`.dynsym`), sorted, as `nm -D --defined-only`
+/// lists them. A symbol's version (`@GLIBC_2.2.5`) is not part of its name.
+///
+/// Only the ELF header, the section header table, the dynamic symbol
+/// table and its string table are read, each with a bounded read; every
+/// offset and size is checked against the file, so a malformed or hostile
+/// file is an error, never a panic or an unbounded allocation. Pass a path
+/// from [`find_library_path`] to start from a library's short name.
+///
+/// ```
+/// # fn main() -> rctypes::Result<()> {
+/// # #[cfg(all(target_os = "linux", target_env = "gnu"))] {
+/// use rctypes::{exported_functions, find_library_path};
+/// let libm = find_library_path("m").expect("glibc has libm");
+/// let names = exported_functions(&libm)?;
+/// assert!(names.binary_search(&"cos".to_string()).is_ok());
+/// assert!(exported_functions("/etc/passwd").is_err());
+/// # }
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// [`Error::LibraryFile`](crate::Error::LibraryFile) when the file cannot be
+/// opened, is not a regular file, or is not a well-formed ELF file with a
+/// dynamic symbol table (the message says what is wrong).
+pub fn exported_functions(path: impl AsRef<Path>) -> crate::Result<Vec<String>> {
+    let path = path.as_ref();
+    let fail = |message: String| crate::Error::LibraryFile {
+        path: path.display().to_string().into(),
+        message: message.into(),
+    };
+    // A FIFO or a device would block or never end: only regular files are opened.
+    let meta = fs::metadata(path).map_err(|e| fail(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(fail("not a regular file".into()));
+    }
+    let mut file = File::open(path).map_err(|e| fail(e.to_string()))?;
+    read_exports(&mut file).map_err(|m| fail(m.into()))
+}
+
 /// Reads `e_machine` and `DT_SONAME` from an ELF file's bytes: [`read_elf_info`]
 /// over a slice.
 #[cfg(test)]
@@ -525,15 +855,25 @@ pub(crate) fn cache_new_start(cache: &[u8]) -> Option<usize> {
     }
 }
 
-/// Looks `lib{name}.so*` up in the bytes of an ld.so cache
+/// An ld.so cache entry: the soname and the path of the file.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct CacheEntry {
+    /// The key: the library's soname.
+    pub key: String,
+    /// The value: the file's path (`None` when it is not within the cache,
+    /// not NUL-terminated within [`MAX_NAME`] bytes, or not UTF-8).
+    pub path: Option<String>,
+}
+
+/// Looks the library `wanted` names up in the bytes of an ld.so cache
 /// (glibc's "glibc-ld.so.cache1.1" format, optionally after the old
 /// "ld.so-1.7.0" table), keeping entries for this architecture, and returns
-/// the first key in cache order, as `ldconfig -p` lists them.
+/// the first match in cache order, as `ldconfig -p` lists them.
 ///
 /// Offsets are checked against the cache's length, at most `nlibs` entries
 /// that lie wholly in the cache are read, and a key must end within
 /// [`MAX_NAME`] bytes; `None` for a cache that is malformed before a match.
-pub(crate) fn search_ld_cache(cache: &[u8], name: &str) -> Option<String> {
+pub(crate) fn search_ld_cache(cache: &[u8], wanted: Wanted) -> Option<CacheEntry> {
     // String offsets count from the start of the new-format header.
     let new = cache.get(cache_new_start(cache)?..)?;
     if !new.starts_with(CACHE_NEW_MAGIC) {
@@ -541,29 +881,40 @@ pub(crate) fn search_ld_cache(cache: &[u8], name: &str) -> Option<String> {
     }
     let nlibs = usize::try_from(ne_u32(new, 20)?).ok()?;
     // flags: FLAG_ELF_LIBC6 in the low byte, the required architecture in the high one.
-    let wanted: Option<u32> = if cfg!(target_arch = "x86_64") {
+    let wanted_flags: Option<u32> = if cfg!(target_arch = "x86_64") {
         Some(0x0303)
     } else if cfg!(target_arch = "aarch64") {
         Some(0x0a03)
     } else {
         None
     };
+    // The NUL-terminated UTF-8 string at a string offset.
+    let string_at = |offset: u32| -> Option<Result<&str, std::str::Utf8Error>> {
+        let at = usize::try_from(offset).ok()?;
+        Some(std::str::from_utf8(c_string(new.get(at..)?)?))
+    };
     let entries = new.get(CACHE_NEW_HEADER..)?.chunks_exact(CACHE_NEW_ENTRY);
     for entry in entries.take(nlibs) {
         let flags = ne_u32(entry, 0)?;
-        let key = usize::try_from(ne_u32(entry, 4)?).ok()?;
-        let this_arch = match wanted {
+        let this_arch = match wanted_flags {
             Some(w) => flags & 0xffff == w,
             None => flags & 0xff == 3,
         };
         if !this_arch {
             continue;
         }
-        let Ok(soname) = std::str::from_utf8(c_string(new.get(key..)?)?) else {
+        let Ok(soname) = string_at(ne_u32(entry, 4)?)? else {
             continue;
         };
-        if matches_name(soname, name) {
-            return Some(soname.to_owned());
+        if wanted.matches(soname) {
+            let path = ne_u32(entry, 8)
+                .and_then(string_at)
+                .and_then(Result::ok)
+                .map(str::to_owned);
+            return Some(CacheEntry {
+                key: soname.to_owned(),
+                path,
+            });
         }
     }
     None
@@ -587,6 +938,16 @@ mod tests {
         assert!(!matches_name("libm.sox", "m"));
     }
 
+    /// `find_library`'s answer from these directories.
+    fn soname_in(name: &str, dirs: &[PathBuf]) -> Option<PathBuf> {
+        find_in_dirs(Wanted::Short(name), dirs).map(|found| found.name)
+    }
+
+    /// The key of the cache entry for a short name.
+    fn cache_key(cache: &[u8], name: &str) -> Option<String> {
+        search_ld_cache(cache, Wanted::Short(name)).map(|entry| entry.key)
+    }
+
     #[test]
     fn versions_order_numerically() {
         assert!(version_key("libx.so.10") > version_key("libx.so.2"));
@@ -598,7 +959,9 @@ mod tests {
         // Debian's /usr/lib/x86_64-linux-gnu/libm.so is a linker script: it is
         // skipped, and libm.so.6 is named by its DT_SONAME.
         let dirs = [PathBuf::from("/usr/lib/x86_64-linux-gnu")];
-        assert_eq!(find_in_dirs("m", &dirs), Some(PathBuf::from("libm.so.6")));
+        assert_eq!(soname_in("m", &dirs), Some(PathBuf::from("libm.so.6")));
+        let found = find_in_dirs(Wanted::File("libm.so.6"), &dirs).unwrap();
+        assert_eq!(found.path, Some(dirs[0].join("libm.so.6")));
         let bytes = fs::read("/usr/lib/x86_64-linux-gnu/libm.so.6").unwrap();
         let info = elf_info(&bytes).unwrap();
         assert_eq!(
@@ -606,8 +969,18 @@ mod tests {
             (62, Some("libm.so.6"))
         );
         let cache = fs::read("/etc/ld.so.cache").unwrap();
-        assert_eq!(search_ld_cache(&cache, "m").as_deref(), Some("libm.so.6"));
-        assert_eq!(search_ld_cache(&cache, "no-such-lib-here"), None);
+        let entry = search_ld_cache(&cache, Wanted::Short("m")).unwrap();
+        assert_eq!(entry.key, "libm.so.6");
+        let path = PathBuf::from(entry.path.unwrap());
+        assert!(
+            path.ends_with("libm.so.6") && path.is_absolute(),
+            "{path:?}"
+        );
+        assert_eq!(
+            search_ld_cache(&cache, Wanted::File("libm.so.6")).map(|e| e.key),
+            Some("libm.so.6".to_owned())
+        );
+        assert_eq!(cache_key(&cache, "no-such-lib-here"), None);
     }
 
     #[test]
@@ -615,18 +988,25 @@ mod tests {
         let Some(dir) = option_env!("RCTYPES_FIXTURE_DIR") else {
             return; // built without the fixtures
         };
-        let found = find_in_dirs("fixtures", &[PathBuf::from(dir)]);
-        assert_eq!(found, Some(PathBuf::from(dir).join("libfixtures.so")));
-        assert_eq!(find_in_dirs("fixture", &[PathBuf::from(dir)]), None);
+        let dirs = [PathBuf::from(dir)];
+        let file = PathBuf::from(dir).join("libfixtures.so");
+        let found = Some(Found {
+            name: file.clone(),
+            path: Some(file),
+        });
+        assert_eq!(find_in_dirs(Wanted::Short("fixtures"), &dirs), found);
+        assert_eq!(find_in_dirs(Wanted::File("libfixtures.so"), &dirs), found);
+        assert_eq!(find_in_dirs(Wanted::Short("fixture"), &dirs), None);
+        assert_eq!(find_in_dirs(Wanted::File("libfixtures"), &dirs), None);
     }
 
     #[test]
     fn garbage_is_not_elf_or_cache() {
         assert_eq!(elf_info(b"GROUP ( /lib/libm.so.6 )"), None);
         assert_eq!(elf_info(b"\x7fELF"), None);
-        assert_eq!(search_ld_cache(b"nonsense", "m"), None);
+        assert_eq!(cache_key(b"nonsense", "m"), None);
         assert_eq!(
-            search_ld_cache(b"glibc-ld.so.cache1.1\xff\xff\xff\xff", "m"),
+            cache_key(b"glibc-ld.so.cache1.1\xff\xff\xff\xff", "m"),
             None
         );
     }
@@ -701,6 +1081,8 @@ mod tests {
         phentsize: usize,
         /// `e_phnum`.
         phnum: usize,
+        /// `e_shentsize`.
+        shentsize: usize,
         /// `e_shnum`.
         shnum: usize,
     }
@@ -713,6 +1095,7 @@ mod tests {
                 shoff: 40,
                 phentsize: 54,
                 phnum: 56,
+                shentsize: 58,
                 shnum: 60,
             }
         } else {
@@ -721,6 +1104,7 @@ mod tests {
                 shoff: 32,
                 phentsize: 42,
                 phnum: 44,
+                shentsize: 46,
                 shnum: 48,
             }
         }
@@ -786,6 +1170,120 @@ mod tests {
         f
     }
 
+    /// The symbols of the synthetic exporting files: (name, binding,
+    /// type, section index). "fn" is the tail of "weak_fn", and "add" is
+    /// there twice, as a versioned symbol can be.
+    const SYN_SYMBOLS: [(&str, u8, u8, u16); 9] = [
+        ("add", STB_GLOBAL, STT_FUNC, 1),
+        ("weak_fn", STB_WEAK, STT_FUNC, 1),
+        ("fn", STB_GLOBAL, STT_FUNC, 1),
+        ("undef_fn", STB_GLOBAL, STT_FUNC, SHN_UNDEF),
+        ("local_fn", 0, STT_FUNC, 1),
+        ("data_obj", STB_GLOBAL, 1, 1),
+        ("ifunc_fn", STB_GLOBAL, STT_GNU_IFUNC, 1),
+        ("abs_fn", STB_WEAK, STT_FUNC, 0xfff1),
+        ("add", STB_GLOBAL, STT_FUNC, 1),
+    ];
+
+    /// What the synthetic exporting files export.
+    const SYN_EXPORTS: [&str; 5] = ["abs_fn", "add", "fn", "ifunc_fn", "weak_fn"];
+
+    /// Where a synthetic exporting file keeps its tables.
+    struct ExportLayout {
+        /// File offset of the section header table (null, `.dynsym`, `.dynstr`).
+        shoff: usize,
+        /// File offset of `.dynsym` (its first entry is the null symbol).
+        dynsym: usize,
+        /// File offset of `.dynstr`.
+        dynstr: usize,
+        /// Size of `.dynstr`.
+        dynstr_len: usize,
+    }
+
+    /// `synthetic_elf` with a section header table, a `.dynsym` holding
+    /// [`SYN_SYMBOLS`] after the null symbol and its `.dynstr`, appended.
+    fn synthetic_exports(class: ElfClass) -> (Vec<u8>, ExportLayout) {
+        let le = class.le;
+        let w = class.word_size();
+        let mut f = synthetic_elf(class, HOST_MACHINE, SYN_SONAME);
+        f.resize(f.len().next_multiple_of(8), 0);
+        // .dynstr: a NUL, then each name once ("fn" points into "weak_fn").
+        let mut strings = vec![0u8];
+        let mut name_at = Vec::new();
+        for (name, ..) in SYN_SYMBOLS {
+            let needle = [name.as_bytes(), b"\0"].concat();
+            let at = match strings.windows(needle.len()).position(|x| x == needle) {
+                Some(at) => at,
+                None => {
+                    strings.extend_from_slice(&needle);
+                    strings.len() - needle.len()
+                }
+            };
+            name_at.push(at);
+        }
+        let dynstr = f.len();
+        let dynstr_len = strings.len();
+        f.extend_from_slice(&strings);
+        f.resize(f.len().next_multiple_of(8), 0);
+        let dynsym = f.len();
+        f.resize(dynsym + (SYN_SYMBOLS.len() + 1) * class.sym_size(), 0);
+        // st_name, st_info and st_shndx.
+        let (info_at, shndx_at) = if class.is64 { (4, 6) } else { (12, 14) };
+        for (i, (_, bind, kind, shndx)) in SYN_SYMBOLS.into_iter().enumerate() {
+            let at = dynsym + (i + 1) * class.sym_size();
+            put(&mut f, at, 4, name_at[i] as u64, le);
+            f[at + info_at] = bind << 4 | kind;
+            put(&mut f, at + shndx_at, 2, shndx.into(), le);
+        }
+        let shoff = f.len();
+        f.resize(shoff + 3 * class.shdr_size(), 0);
+        let [offset_at, size_at, link_at, entsize_at] = shdr_fields(class);
+        let sections = [
+            (
+                SHT_DYNSYM,
+                dynsym,
+                (SYN_SYMBOLS.len() + 1) * class.sym_size(),
+                2,
+                class.sym_size(),
+            ),
+            (SHT_STRTAB, dynstr, dynstr_len, 0, 0),
+        ];
+        for (i, (kind, offset, size, link, entsize)) in sections.into_iter().enumerate() {
+            let at = shoff + (i + 1) * class.shdr_size();
+            put(&mut f, at + 4, 4, kind.into(), le);
+            put(&mut f, at + offset_at, w, offset as u64, le);
+            put(&mut f, at + size_at, w, size as u64, le);
+            put(&mut f, at + link_at, 4, link, le);
+            put(&mut f, at + entsize_at, w, entsize as u64, le);
+        }
+        let h = header_fields(class);
+        put(&mut f, h.shoff, w, shoff as u64, le);
+        put(&mut f, h.shentsize, 2, class.shdr_size() as u64, le);
+        put(&mut f, h.shnum, 2, 3, le);
+        let layout = ExportLayout {
+            shoff,
+            dynsym,
+            dynstr,
+            dynstr_len,
+        };
+        (f, layout)
+    }
+
+    /// Offsets of `sh_offset`, `sh_size`, `sh_link` and `sh_entsize` in a
+    /// section header.
+    fn shdr_fields(class: ElfClass) -> [usize; 4] {
+        if class.is64 {
+            [24, 32, 40, 56]
+        } else {
+            [16, 20, 24, 36]
+        }
+    }
+
+    /// [`read_exports`] over a slice.
+    fn exports(bytes: &[u8]) -> Result<Vec<String>, &'static str> {
+        read_exports(&mut Cursor::new(bytes))
+    }
+
     /// The ld.so cache flags of a library for this architecture.
     const HOST_CACHE_FLAGS: u32 = if cfg!(target_arch = "x86_64") {
         0x0303
@@ -800,6 +1298,7 @@ mod tests {
 
     /// An ld.so cache listing `entries` (flags, key) in order, in the new
     /// format, after an old-format table of `old` entries when there is one.
+    /// The strings are the keys in order, then the paths ([`syn_path`]).
     fn synthetic_cache(old: Option<u32>, entries: &[(u32, &str)]) -> Vec<u8> {
         let mut c = Vec::new();
         if let Some(n) = old {
@@ -812,14 +1311,21 @@ mod tests {
         }
         let strings_at = CACHE_NEW_HEADER + CACHE_NEW_ENTRY * entries.len();
         let mut strings = Vec::new();
-        let mut table = Vec::new();
-        for &(flags, key) in entries {
-            let key_at = u32::try_from(strings_at + strings.len()).unwrap();
-            strings.extend_from_slice(key.as_bytes());
+        let mut offsets = Vec::new();
+        for text in entries
+            .iter()
+            .map(|&(_, key)| key.to_owned())
+            .chain(entries.iter().map(|&(_, key)| syn_path(key)))
+        {
+            offsets.push(u32::try_from(strings_at + strings.len()).unwrap());
+            strings.extend_from_slice(text.as_bytes());
             strings.push(0);
+        }
+        let mut table = Vec::new();
+        for (i, &(flags, _)) in entries.iter().enumerate() {
             table.extend_from_slice(&flags.to_ne_bytes());
-            table.extend_from_slice(&key_at.to_ne_bytes());
-            table.extend_from_slice(&key_at.to_ne_bytes()); // value: the path
+            table.extend_from_slice(&offsets[i].to_ne_bytes()); // key
+            table.extend_from_slice(&offsets[entries.len() + i].to_ne_bytes()); // value
             table.extend_from_slice(&[0; 12]); // osversion, hwcap
         }
         c.extend_from_slice(CACHE_NEW_MAGIC);
@@ -829,6 +1335,11 @@ mod tests {
         c.extend_from_slice(&table);
         c.extend_from_slice(&strings);
         c
+    }
+
+    /// The path a synthetic cache gives for `key`.
+    fn syn_path(key: &str) -> String {
+        format!("/syn/{key}")
     }
 
     /// The entries of the synthetic caches.
@@ -855,6 +1366,285 @@ mod tests {
             };
             assert_eq!(elf_info(&other), Some(expected), "{class:?}");
         }
+    }
+
+    /// Synthetic exporting files of every class and byte order: exactly the
+    /// defined global and weak functions, and the soname still read.
+    #[test]
+    fn synthetic_exports_of_every_class_and_byte_order() {
+        for class in CLASSES {
+            let (f, _) = synthetic_exports(class);
+            assert_eq!(exports(&f).unwrap(), SYN_EXPORTS, "{class:?}");
+            assert_eq!(elf_info(&f), syn_info(), "{class:?}");
+            // Without section headers, there is nothing to list.
+            let plain = synthetic_elf(class, HOST_MACHINE, SYN_SONAME);
+            assert_eq!(exports(&plain), Err("no section headers"), "{class:?}");
+        }
+    }
+
+    /// Extreme section header and symbol values: exact answers.
+    #[test]
+    fn lying_export_fields_are_rejected_or_ignored() {
+        let ok = Ok(SYN_EXPORTS.map(str::to_owned).to_vec());
+        for class in CLASSES {
+            let (good, at) = synthetic_exports(class);
+            let len = good.len() as u64;
+            let w = class.word_size();
+            let h = header_fields(class);
+            let [offset_at, size_at, link_at, entsize_at] = shdr_fields(class);
+            let sh = |i: usize, field: usize| at.shoff + i * class.shdr_size() + field;
+            let sym = |i: usize| at.dynsym + (i + 1) * class.sym_size();
+            let shndx_at = if class.is64 { 6 } else { 14 };
+            let past = Err("a table runs past the end of the file");
+            let too_large = Err("a symbol or string table is larger than rctypes reads");
+            let no_strtab = Err("the dynamic symbol table links to no string table");
+            // (what, offset, width, value, answer); values are cut to the width.
+            let cases = [
+                ("e_shnum 0", h.shnum, 2, 0, Err("no section headers")),
+                ("e_shnum 2 (no .dynstr)", h.shnum, 2, 2, no_strtab.clone()),
+                (
+                    "e_shnum 0xffff",
+                    h.shnum,
+                    2,
+                    0xffff,
+                    Err("the section header table is larger than rctypes reads"),
+                ),
+                (
+                    "e_shentsize 0",
+                    h.shentsize,
+                    2,
+                    0,
+                    Err("a section header size other than the ELF class's"),
+                ),
+                ("e_shoff at the top", h.shoff, w, u64::MAX - 3, past.clone()),
+                ("e_shoff past the end", h.shoff, w, len, past.clone()),
+                ("e_phnum 0 (not read)", h.phnum, 2, 0, ok.clone()),
+                (
+                    ".dynsym demoted",
+                    sh(1, 4),
+                    4,
+                    0,
+                    Err("no dynamic symbol table"),
+                ),
+                (
+                    ".dynsym linked to itself",
+                    sh(1, link_at),
+                    4,
+                    1,
+                    no_strtab.clone(),
+                ),
+                (
+                    ".dynsym linked past the table",
+                    sh(1, link_at),
+                    4,
+                    u64::from(u32::MAX),
+                    no_strtab,
+                ),
+                (
+                    ".dynsym size at the top",
+                    sh(1, size_at),
+                    w,
+                    u64::MAX,
+                    too_large.clone(),
+                ),
+                (
+                    ".dynsym size past the end",
+                    sh(1, size_at),
+                    w,
+                    len,
+                    past.clone(),
+                ),
+                (
+                    ".dynsym offset at the top",
+                    sh(1, offset_at),
+                    w,
+                    u64::MAX,
+                    past.clone(),
+                ),
+                (".dynsym entsize 0", sh(1, entsize_at), w, 0, ok.clone()),
+                (
+                    ".dynsym entsize 1",
+                    sh(1, entsize_at),
+                    w,
+                    1,
+                    Err("a symbol size other than the ELF class's"),
+                ),
+                // A partial last symbol is ignored: the last "add" goes.
+                (
+                    ".dynsym one byte short",
+                    sh(1, size_at),
+                    w,
+                    (10 * class.sym_size() - 1) as u64,
+                    ok.clone(),
+                ),
+                (
+                    ".dynstr size at the top",
+                    sh(2, size_at),
+                    w,
+                    u64::MAX,
+                    too_large,
+                ),
+                (
+                    ".dynstr offset past the end",
+                    sh(2, offset_at),
+                    w,
+                    len,
+                    past,
+                ),
+                (
+                    ".dynstr without its last NUL",
+                    sh(2, size_at),
+                    w,
+                    (at.dynstr_len - 1) as u64,
+                    Err("a symbol name runs past the string table"),
+                ),
+                (
+                    "a name outside .dynstr",
+                    sym(0),
+                    4,
+                    at.dynstr_len as u64,
+                    Err("a symbol name lies outside the string table"),
+                ),
+                (
+                    "a name at the top",
+                    sym(0),
+                    4,
+                    u64::from(u32::MAX),
+                    Err("a symbol name lies outside the string table"),
+                ),
+                (
+                    "an undefined name outside .dynstr (not read)",
+                    sym(3),
+                    4,
+                    u64::from(u32::MAX),
+                    ok.clone(),
+                ),
+                (
+                    "an empty name (skipped)",
+                    sym(7),
+                    4,
+                    0,
+                    Ok(["add", "fn", "ifunc_fn", "weak_fn"]
+                        .map(str::to_owned)
+                        .to_vec()),
+                ),
+                (
+                    "add undefined (its twin stays)",
+                    sym(0) + shndx_at,
+                    2,
+                    0,
+                    ok.clone(),
+                ),
+            ];
+            for (what, offset, width, value, answer) in cases {
+                let mut bad = good.clone();
+                put(&mut bad, offset, width, value, class.le);
+                assert_eq!(exports(&bad), answer, "{class:?}: {what}");
+            }
+            // Cut anywhere in the tables, the file is rejected.
+            for n in [at.dynstr, at.dynsym + 1, at.shoff, good.len() - 1] {
+                assert!(exports(&good[..n]).is_err(), "{class:?} cut at {n}");
+            }
+        }
+    }
+
+    /// The tables of a real library are read, not the whole file.
+    #[test]
+    #[cfg(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu"))]
+    fn only_the_tables_of_a_real_library_are_read() {
+        let path = "/usr/lib/x86_64-linux-gnu/libm.so.6";
+        let size = fs::metadata(path).unwrap().len();
+        let mut file = Counting::new(File::open(path).unwrap());
+        let names = read_exports(&mut file).unwrap();
+        assert!(names.binary_search(&"cos".to_owned()).is_ok());
+        assert!(names.binary_search(&"sincos".to_owned()).is_ok());
+        // The header, the section headers, .dynsym and .dynstr.
+        let read = file.bytes_read as u64;
+        assert!(read * 4 < size, "read {read} of {size} bytes");
+    }
+
+    /// Real libraries: the names `nm -D --defined-only` lists as global,
+    /// weak or indirect functions (when nm is installed), and known ones.
+    #[test]
+    fn real_exports_match_nm() {
+        let mut files: Vec<(PathBuf, &str)> = Vec::new();
+        if let Some(z) = find_library_path("z") {
+            files.push((z, "compress2"));
+        }
+        if let Some(m) = find_library_path("m") {
+            files.push((m, "cos"));
+        }
+        if let Some(lib) = option_env!("RCTYPES_FIXTURE_LIB") {
+            files.push((PathBuf::from(lib), "add"));
+        }
+        for (path, known) in files {
+            let names = exported_functions(&path).unwrap();
+            assert!(
+                names.binary_search(&known.to_owned()).is_ok(),
+                "{path:?}: {known}"
+            );
+            assert!(
+                names.windows(2).all(|w| w[0] < w[1]),
+                "{path:?}: sorted, unique"
+            );
+            let Ok(out) = std::process::Command::new("nm")
+                .args(["-D", "--defined-only"])
+                .arg(&path)
+                .output()
+            else {
+                continue; // no nm here
+            };
+            let text = String::from_utf8_lossy(&out.stdout);
+            let mut expected: Vec<String> = text
+                .lines()
+                .filter_map(|l| {
+                    let mut words = l.split_whitespace().skip(1);
+                    let kind = words.next()?;
+                    let name = words.next()?;
+                    ["T", "W", "i"]
+                        .contains(&kind)
+                        .then(|| name.split('@').next().unwrap_or(name).to_owned())
+                })
+                .collect();
+            expected.sort();
+            expected.dedup();
+            assert_eq!(names, expected, "{path:?}");
+        }
+    }
+
+    /// `find_library_path` gives the file `find_library` names, by short
+    /// name or by file name; `exported_functions` says what is wrong.
+    #[test]
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    fn library_paths_and_their_exports() {
+        let path = find_library_path("z").expect("zlib is installed");
+        assert!(path.is_absolute() && path.is_file(), "{path:?}");
+        let soname = find_library("z").unwrap();
+        assert_eq!(soname, PathBuf::from("libz.so.1"));
+        assert_eq!(find_library_path("libz.so.1"), Some(path.clone()));
+        let names = exported_functions(&path).unwrap();
+        assert!(names.binary_search(&"compress2".to_owned()).is_ok());
+        assert!(names.binary_search(&"zlibVersion".to_owned()).is_ok());
+        assert_eq!(find_library_path(&path.to_string_lossy()), None);
+        assert_eq!(find_library_path(""), None);
+        assert_eq!(find_library_path("libz.so.1\0"), None);
+        assert_eq!(find_library_path("libsurely-not-here.so.1"), None);
+        let e = exported_functions("/etc/passwd").unwrap_err();
+        assert_eq!(
+            e,
+            crate::Error::LibraryFile {
+                path: "/etc/passwd".into(),
+                message: "not an ELF file, or a malformed ELF header".into(),
+            }
+        );
+        let e = exported_functions("/surely/not/here.so").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("cannot read the exports of `/surely/not/here.so`: "),
+            "{e}"
+        );
+        let e = exported_functions("/dev/null").unwrap_err();
+        assert!(e.to_string().ends_with("not a regular file"), "{e}");
     }
 
     /// A synthetic file cut anywhere is rejected.
@@ -1066,12 +1856,23 @@ mod tests {
     fn synthetic_caches_in_both_layouts() {
         for old in [None, Some(0), Some(3), Some(4)] {
             let cache = synthetic_cache(old, &SYN_CACHE);
-            let search = |name| search_ld_cache(&cache, name);
+            let search = |name| cache_key(&cache, name);
             // The first entry for this architecture in cache order.
             assert_eq!(search("m").as_deref(), Some("libm.so.6"), "{old:?}");
             assert_eq!(search("z").as_deref(), Some("libz.so.1"), "{old:?}");
             assert_eq!(search("syn").as_deref(), Some(SYN_SONAME), "{old:?}");
             assert_eq!(search("q"), None, "{old:?}");
+            // The path, and the search by file name.
+            let m6 = Some(CacheEntry {
+                key: "libm.so.6".to_owned(),
+                path: Some(syn_path("libm.so.6")),
+            });
+            assert_eq!(search_ld_cache(&cache, Wanted::Short("m")), m6);
+            assert_eq!(search_ld_cache(&cache, Wanted::File("libm.so.6")), m6);
+            let so = search_ld_cache(&cache, Wanted::File("libm.so")).unwrap();
+            assert_eq!(so.path, Some(syn_path("libm.so")), "{old:?}");
+            assert_eq!(search_ld_cache(&cache, Wanted::File("libm.so.5")), None);
+            assert_eq!(search_ld_cache(&cache, Wanted::File("libm")), None);
         }
     }
 
@@ -1121,17 +1922,28 @@ mod tests {
         for (what, base, at, value, answer) in cases {
             let mut bad = base.clone();
             bad[at..at + 4].copy_from_slice(&value.to_ne_bytes());
-            assert_eq!(search_ld_cache(&bad, "m"), answer, "{what}");
+            assert_eq!(cache_key(&bad, "m"), answer, "{what}");
         }
         // A key that is not UTF-8 is passed over; one without a NUL ends the search.
         let mut bad = cache.clone();
         let z_key = entry(5);
         assert_eq!(&bad[z_key..z_key + 9], b"libz.so.1");
         bad[z_key] = 0xff;
-        assert_eq!(search_ld_cache(&bad, "m"), m6);
+        assert_eq!(cache_key(&bad, "m"), m6);
+        // A path without its NUL: the entry is found, without its path.
         let no_nul = &cache[..cache.len() - 1];
-        assert_eq!(search_ld_cache(no_nul, "syn"), None);
-        assert_eq!(search_ld_cache(no_nul, "m"), m6);
+        let syn = search_ld_cache(no_nul, Wanted::Short("syn")).unwrap();
+        assert_eq!((syn.key.as_str(), syn.path), (SYN_SONAME, None));
+        // A path offset outside the cache: likewise.
+        let mut bad = cache.clone();
+        bad[entry(4) + 8..entry(4) + 12].copy_from_slice(&u32::MAX.to_ne_bytes());
+        let syn = search_ld_cache(&bad, Wanted::Short("syn")).unwrap();
+        assert_eq!((syn.key.as_str(), syn.path), (SYN_SONAME, None));
+        // A key without its NUL ends the search.
+        let paths_at = cache.windows(5).position(|w| w == b"/syn/").unwrap();
+        let key_cut = &cache[..paths_at - 1];
+        assert_eq!(cache_key(key_cut, "syn"), None);
+        assert_eq!(cache_key(key_cut, "m"), m6);
     }
 
     /// A soname is the answer only when it names a file beside the library.
@@ -1156,7 +1968,7 @@ mod tests {
         for (soname, answer) in cases {
             fs::write(&lib, synthetic_elf(CLASSES[0], HOST_MACHINE, soname)).unwrap();
             assert_eq!(
-                find_in_dirs("syn", std::slice::from_ref(&dir)),
+                soname_in("syn", std::slice::from_ref(&dir)),
                 answer,
                 "{soname:?}"
             );
@@ -1168,7 +1980,7 @@ mod tests {
                 synthetic_elf(CLASSES[0], HOST_MACHINE ^ 1, SYN_SONAME),
             )
             .unwrap();
-            assert_eq!(find_in_dirs("syn", std::slice::from_ref(&dir)), None);
+            assert_eq!(soname_in("syn", std::slice::from_ref(&dir)), None);
         }
         fs::remove_dir_all(&dir).unwrap();
     }
@@ -1281,17 +2093,60 @@ mod tests {
             let len = c_string(&bytes[at..]).unwrap().len();
             fields.extend((at..=at + len).map(|b| (b, 1)));
         }
+        fields.extend(section_fields(bytes, &h));
+        fields
+    }
+
+    /// The fields `read_exports` reads, when the file has section headers:
+    /// `e_shentsize`, the first 64 section headers' type, offset, size,
+    /// link and entry size, and the first 64 symbols' name, info and
+    /// section index.
+    fn section_fields(bytes: &[u8], h: &ElfHeader) -> Vec<(usize, usize)> {
+        let class = h.class;
+        let w = class.word_size();
+        let Ok(shoff) = usize::try_from(h.shoff) else {
+            return Vec::new();
+        };
+        let Some(table) = bytes.get(shoff..shoff + usize::from(h.shnum) * class.shdr_size()) else {
+            return Vec::new();
+        };
+        let mut fields = vec![(header_fields(class).shentsize, 2)];
+        let [offset_at, size_at, link_at, entsize_at] = shdr_fields(class);
+        for i in 0..usize::from(h.shnum).min(64) {
+            let at = shoff + i * class.shdr_size();
+            fields.extend([
+                (at + 4, 4),
+                (at + offset_at, w),
+                (at + size_at, w),
+                (at + link_at, 4),
+                (at + entsize_at, w),
+            ]);
+        }
+        let sections = parse_shdrs(class, table).unwrap();
+        if let Some(dynsym) = sections.iter().find(|s| s.kind == SHT_DYNSYM) {
+            let start = usize::try_from(dynsym.offset).unwrap();
+            let (info_at, shndx_at) = if class.is64 { (4, 6) } else { (12, 14) };
+            for i in 0..64 {
+                let at = start + i * class.sym_size();
+                fields.extend([(at, 4), (at + info_at, 1), (at + shndx_at, 2)]);
+            }
+        }
         fields
     }
 
     /// The ELF files to corrupt: synthetic ones of every class and byte
-    /// order, and, where this system has them, libz.so.1, libm.so.6 and the
-    /// test fixture library.
+    /// order (without and with exports), and, where this system has them,
+    /// libz.so.1, libm.so.6 and the test fixture library.
     static ELF_CORPUS: LazyLock<Vec<Sample>> = LazyLock::new(|| {
         let mut files: Vec<(String, Vec<u8>)> = CLASSES
             .iter()
             .map(|&c| (format!("{c:?}"), synthetic_elf(c, HOST_MACHINE, SYN_SONAME)))
             .collect();
+        files.extend(
+            CLASSES
+                .iter()
+                .map(|&c| (format!("{c:?} exporting"), synthetic_exports(c).0)),
+        );
         let mut real: Vec<PathBuf> = ["libz.so.1", "libm.so.6"]
             .iter()
             .filter_map(|lib| {
@@ -1459,6 +2314,39 @@ mod tests {
         Ok(())
     }
 
+    /// Most bytes one `read_exports` may read, whatever the file says.
+    const EXPORT_BUDGET: usize = MAX_HEADER as usize
+        + MAX_SECTION_TABLE
+        + MAX_SYMBOL_TABLE as usize
+        + MAX_SYMBOL_NAMES as usize;
+
+    /// Checks an answer of `read_exports` for `bytes`, a corruption of a
+    /// file whose answer is `original`: an error, or sorted, unique,
+    /// non-empty names, each the original's or one the file holds (checked
+    /// for the first eight others: the scan is slow on a big library),
+    /// found within the read budget.
+    fn check_exports(bytes: &[u8], original: &[String]) -> Result<(), TestCaseError> {
+        let mut reader = Counting::new(Cursor::new(bytes));
+        let got = read_exports(&mut reader);
+        prop_assert!(
+            reader.bytes_read <= EXPORT_BUDGET,
+            "read {}",
+            reader.bytes_read
+        );
+        let Ok(names) = got else {
+            return Ok(());
+        };
+        prop_assert!(names.windows(2).all(|w| w[0] < w[1]), "{names:?}");
+        prop_assert!(names.iter().all(|n| !n.is_empty()));
+        let new = names
+            .iter()
+            .filter(|n| original.binary_search(n).is_err() && !n.contains('\u{fffd}'));
+        for name in new.take(8) {
+            prop_assert!(holds_c_string(bytes, name), "{name:?}");
+        }
+        Ok(())
+    }
+
     /// Cases for a property test: RCTYPES_FINDLIB_CASES (default 2000)
     /// divided by `divisor`, at least 1.
     fn cases(divisor: u32) -> u32 {
@@ -1481,14 +2369,17 @@ mod tests {
     proptest! {
         #![proptest_config(config(cases(1)))]
 
-        /// Corrupted ELF files: no panic, a bounded read, and an answer
-        /// that is `None` or one the file's bytes support.
+        /// Corrupted ELF files: no panic, bounded reads, and answers of
+        /// `read_elf_info` and `read_exports` that are `None` or an error,
+        /// or ones the file's bytes support.
         #[test]
         fn corrupted_elf_files(which in any::<Index>(), muts in mutations()) {
             let sample = &ELF_CORPUS[which.index(ELF_CORPUS.len())];
             let original = elf_info(&sample.bytes);
             prop_assert!(original.is_some(), "{}", sample.label);
-            check_elf(&mutate(sample, &muts), &original)?;
+            let bad = mutate(sample, &muts);
+            check_elf(&bad, &original)?;
+            check_exports(&bad, &exports(&sample.bytes).unwrap_or_default())?;
         }
 
         /// Corrupted ld.so caches: no panic, and an answer that is `None`
@@ -1501,10 +2392,12 @@ mod tests {
         ) {
             let sample = &CACHE_CORPUS[which.index(CACHE_CORPUS.len())];
             let bad = mutate(sample, &muts);
-            if let Some(key) = search_ld_cache(&bad, name) {
+            if let Some(CacheEntry { key, path }) = search_ld_cache(&bad, Wanted::Short(name)) {
                 prop_assert!(matches_name(&key, name), "{key:?}");
-                prop_assert!(key.len() <= MAX_NAME);
-                prop_assert!(holds_c_string(&bad, &key), "{key:?}");
+                for s in std::iter::once(&key).chain(&path) {
+                    prop_assert!(s.len() <= MAX_NAME);
+                    prop_assert!(holds_c_string(&bad, s), "{s:?}");
+                }
             }
         }
     }
@@ -1517,8 +2410,15 @@ mod tests {
         fn truncated_elf_files(which in any::<Index>(), cut in any::<Index>()) {
             let sample = &ELF_CORPUS[which.index(ELF_CORPUS.len())];
             let original = elf_info(&sample.bytes);
-            let got = elf_info(&sample.bytes[..cut.index(sample.bytes.len())]);
+            let cut = &sample.bytes[..cut.index(sample.bytes.len())];
+            let got = elf_info(cut);
             prop_assert!(got.is_none() || got == original, "{}: {got:?}", sample.label);
+            let exported = exports(cut);
+            prop_assert!(
+                exported.is_err() || exported == exports(&sample.bytes),
+                "{}: {exported:?}",
+                sample.label
+            );
         }
 
         /// A truncated cache gives the whole cache's answer or none.
@@ -1529,9 +2429,15 @@ mod tests {
             name in prop::sample::select(&["m", "c", "z", "syn", "ssl"][..]),
         ) {
             let sample = &CACHE_CORPUS[which.index(CACHE_CORPUS.len())];
-            let original = search_ld_cache(&sample.bytes, name);
-            let got = search_ld_cache(&sample.bytes[..cut.index(sample.bytes.len())], name);
-            prop_assert!(got.is_none() || got == original, "{}: {got:?}", sample.label);
+            let original = search_ld_cache(&sample.bytes, Wanted::Short(name));
+            let got = search_ld_cache(&sample.bytes[..cut.index(sample.bytes.len())], Wanted::Short(name));
+            // A cut through the paths loses the path only.
+            let same = |got: &CacheEntry| {
+                original.as_ref().is_some_and(|o| {
+                    o.key == got.key && (got.path.is_none() || got.path == o.path)
+                })
+            };
+            prop_assert!(got.as_ref().is_none_or(same), "{}: {got:?}", sample.label);
         }
     }
 
@@ -1553,9 +2459,11 @@ mod tests {
                     Some(SYN_SONAME) => PathBuf::from(SYN_SONAME),
                     _ => path.clone(),
                 });
-            let got = find_in_dirs("syn", std::slice::from_ref(&dir));
+            let got = soname_in("syn", std::slice::from_ref(&dir));
+            let exported = exported_functions(&path).ok();
             fs::remove_dir_all(&dir).unwrap();
             prop_assert_eq!(got, expected);
+            prop_assert_eq!(exported, exports(&bad).ok());
         }
     }
 }

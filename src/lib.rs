@@ -31,7 +31,8 @@
 //!   [`Declarations::function`] binds a declared function to a library, and
 //!   [`CDll::declare`] does it for one prototype.
 //! * [`CDll`] loads a library (ctypes `CDLL`); [`find_library`] finds one by
-//!   its short name.
+//!   its short name, [`find_library_path`] gives its file, and
+//!   [`exported_functions`] lists the functions that file exports.
 //! * [`Function`] is a foreign function: declare [`argtypes`](Function::argtypes)
 //!   and [`restype`](Function::restype), then [`call`](Function::call) it with
 //!   [`Value`]s; [`Function::typed`] gives a direct call when the signature is
@@ -100,6 +101,7 @@ pub use callback::{Callback, CallbackFn};
 pub use cdef::{DeclKind, Declarations, HeaderOptions, Skipped, cdef};
 pub use ctype::{BitField, CType, Field, RecordBuilder, alignment, sizeof};
 pub use error::{Error, ErrorText, Result};
+pub use findlib::{exported_functions, find_library_path};
 pub use layout::Layout;
 pub use library::{CDll, OpenOptions, find_library};
 pub use memory::CData;

@@ -768,6 +768,127 @@ fn unknown_and_skipped_names() -> rctypes::Result<()> {
     // Pointers to what rctypes cannot express are plain pointers.
     let p = cdef("__int128 *p128(void);")?;
     assert_eq!(p.function_names(), ["p128"]);
+    // A name asked for as the wrong kind says what it is.
+    let e = d.type_of("fine").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "no type `fine` is declared: it is a function"
+    );
+    Ok(())
+}
+
+/// Attributes on a parameter or in a type name change its type as they do
+/// everywhere else (before: a vector parameter was passed as its element
+/// type, and `mode` was ignored in type names).
+#[test]
+fn attributes_apply_to_parameters_and_type_names() -> rctypes::Result<()> {
+    let text = "void vf(int x __attribute__((vector_size(16))));
+                int ok(short s __attribute__((mode(DI))));
+                #define DI_SIZE sizeof(int __attribute__((mode(DI))))";
+    for d in [cdef(text)?, Declarations::from_preprocessed(text)] {
+        assert_eq!(d.function_names(), ["ok"]);
+        assert_eq!(d.skipped().len(), 1);
+        assert_eq!(d.skipped()[0].name, "vf");
+        assert_eq!(
+            d.skipped()[0].reason,
+            "vector types (vector_size) are not supported (at line 1)"
+        );
+        assert_eq!(d.constant("DI_SIZE")?.as_u64()?, 8);
+        let lib = lib();
+        let ok = d.function(&lib, "ok");
+        assert!(matches!(ok, Err(Error::SymbolNotFound { .. })), "{ok:?}");
+    }
+    assert_eq!(
+        "int __attribute__((mode(DI)))".parse::<CType>()?,
+        CType::c_longlong()
+    );
+    assert_eq!(
+        "unsigned __attribute__((mode(QI))) *".parse::<CType>()?,
+        CType::c_ubyte().pointer()
+    );
+    Ok(())
+}
+
+/// A declaration skipped, then declared, leaves the skipped list; the others
+/// stay in order (the list is settled once per parse).
+#[test]
+fn skipped_then_declared() -> rctypes::Result<()> {
+    let d = Declarations::from_preprocessed(
+        "static int a(void); static int b(void); int a(void);
+         static int c; struct s { __int128 x; }; int c; struct s { int x; };",
+    );
+    assert_eq!(d.function_names(), ["a"]);
+    assert_eq!(d.variable_names(), ["c"]);
+    let skipped: Vec<(&str, DeclKind)> = d
+        .skipped()
+        .iter()
+        .map(|s| (s.name.as_str(), s.kind))
+        .collect();
+    assert_eq!(skipped, [("b", DeclKind::Function)]);
+    assert_eq!(
+        d.skipped()[0].reason,
+        "a static function: no library exports it (at line 1)"
+    );
+    assert_eq!(sizeof(&d.type_of("struct s")?), 4);
+    // Across calls, and skipped again after being declared.
+    let mut d = cdef("static int f(void);")?;
+    d.cdef("int f(void); static int g(void);")?;
+    assert_eq!(d.function_names(), ["f"]);
+    let names: Vec<&str> = d.skipped().iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["g"]);
+    Ok(())
+}
+
+/// A `#define` constant has the same value whatever order the macros are
+/// defined and evaluated in (before: a chain evaluated from its far end
+/// left values cut by the nesting bound in the cache).
+#[test]
+fn macro_constants_do_not_depend_on_order() -> rctypes::Result<()> {
+    let chain = |reversed: bool| {
+        let mut defs: Vec<String> = (1..40)
+            .map(|i| format!("#define M{i} (M{} + 1)\n", i - 1))
+            .collect();
+        defs.insert(0, "#define M0 0\n".to_string());
+        if reversed {
+            defs.reverse();
+        }
+        defs.concat()
+    };
+    let forward = cdef(&chain(false))?;
+    let backward = cdef(&chain(true))?;
+    let values = |d: &Declarations| -> Vec<Option<i64>> {
+        (0..40)
+            .map(|i| d.constant(&format!("M{i}")).and_then(|v| v.as_i64()).ok())
+            .collect()
+    };
+    assert_eq!(values(&forward), values(&backward));
+    // The start of the chain is within the nesting bound; its end is not.
+    for i in 0..10 {
+        assert_eq!(values(&forward)[i], Some(i as i64), "M{i}");
+    }
+    assert_eq!(values(&forward)[39], None);
+    // Used in a declaration, the same.
+    let d = cdef(&(chain(true) + "int a[M5]; int b[M9];"))?;
+    assert_eq!(
+        (sizeof(&d.type_of("int [M5]")?), d.constant("M9")?.as_i64()?),
+        (20, 9)
+    );
+    Ok(())
+}
+
+/// `Declarations::cdef_prototype`: the last `;` is optional, and an
+/// unfinished declaration ends with the text.
+#[test]
+fn prototypes_without_semicolon() -> rctypes::Result<()> {
+    let mut d = Declarations::new();
+    d.cdef_prototype("typedef struct { int quot, rem; } div_t; div_t div(int, int)")?;
+    d.cdef_prototype("int abs(int);  ")?;
+    assert_eq!(d.function_names(), ["div", "abs"]);
+    let e = d.cdef_prototype("double cos(double").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "line 1, column 18: expected `,` or `)` in the parameter list, found the end of the text"
+    );
     Ok(())
 }
 
@@ -1021,6 +1142,51 @@ fn header_errors() {
 }
 
 #[test]
+fn several_headers_are_one_translation_unit() {
+    let opts = HeaderOptions::new();
+    let d = Declarations::from_headers(&["stdio.h", "stdlib.h"], &opts).expect("libc headers");
+    let functions = d.function_names();
+    for f in ["printf", "qsort", "fopen", "strtol"] {
+        assert!(functions.iter().any(|n| n == f), "{f}");
+    }
+    // The same text as the preprocessor's output parsed directly.
+    let text = opts.preprocess(&["stdio.h", "stdlib.h"]).unwrap();
+    assert_eq!(
+        Declarations::from_preprocessed(&text).function_names(),
+        functions
+    );
+    // More `#include` lines than a pipe holds (about 150 KB): written while
+    // the preprocessor runs, so neither side waits for the other forever.
+    let many = vec!["stdio.h"; 8000];
+    let d = Declarations::from_headers(&many, &opts).expect("the same header many times");
+    assert!(d.function_names().iter().any(|n| n == "printf"));
+    // Errors name every header.
+    let e = Declarations::from_headers(&["stdio.h", "a\nb.h"], &opts).unwrap_err();
+    assert_eq!(
+        e,
+        Error::Header {
+            header: "stdio.h, a\nb.h".into(),
+            message: "`a\nb.h` is not a header name".into(),
+        }
+    );
+    let none: [&str; 0] = [];
+    let e = opts.preprocess(&none).unwrap_err();
+    assert_eq!(
+        e,
+        Error::Header {
+            header: String::new().into(),
+            message: "no header given".into(),
+        }
+    );
+    let e =
+        Declarations::from_headers(&["stdio.h", "no_such_header_rctypes.h"], &opts).unwrap_err();
+    assert!(
+        matches!(&e, Error::Header { header, message } if header == "stdio.h, no_such_header_rctypes.h" && message.contains("No such file")),
+        "{e}"
+    );
+}
+
+#[test]
 fn deep_nesting_is_an_error_not_a_crash() {
     let deep = |open: &str, mid: &str, close: &str, n: usize| {
         format!("{}{}{}", open.repeat(n), mid, close.repeat(n))
@@ -1037,6 +1203,9 @@ fn deep_nesting_is_an_error_not_a_crash() {
         format!("void f({});", deep("void (*)(", "", ")", 10_000)),
         format!("int {}p;", "*".repeat(100_000)),
         format!("int a{};", "[1]".repeat(10_000)),
+        // An enum's underlying type may be another enum (this recursion was
+        // unbounded: a stack overflow).
+        format!("{}int x;", "enum e : ".repeat(100_000)),
         format!("#define A {}\nint x[A];", deep("(", "1", ")", 100_000)),
         // Chains of declarations that each nest one level deeper.
         (1..5_000)

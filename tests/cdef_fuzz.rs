@@ -7,12 +7,11 @@
 //!
 //! `RCTYPES_CDEF_CASES` sets the number of cases per property (default 300).
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use once_cell::sync::Lazy;
 use proptest::prelude::*;
-use rctypes::{CType, Declarations, Error, cdef};
+use rctypes::{CType, Declarations, Error, HeaderOptions, cdef};
 
 const SAMPLE: &str = r#"
 typedef unsigned long size_t;
@@ -42,28 +41,9 @@ int my_printf(const char *fmt, ...);
 
 /// Preprocessed real header text, when a compiler is available.
 static REAL: Lazy<String> = Lazy::new(|| {
-    let run = || -> Option<String> {
-        let mut child = Command::new("cc")
-            .args(["-E", "-dD", "-x", "c", "-"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        {
-            use std::io::Write;
-            child
-                .stdin
-                .take()?
-                .write_all(b"#include <stdio.h>\n#include <pthread.h>\n")
-                .ok()?;
-        }
-        let out = child.wait_with_output().ok()?;
-        out.status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
-    };
-    run().unwrap_or_else(|| SAMPLE.repeat(20))
+    HeaderOptions::new()
+        .preprocess(&["stdio.h", "pthread.h"])
+        .unwrap_or_else(|_| SAMPLE.repeat(20))
 });
 
 const TOKENS: &[&str] = &[
@@ -265,6 +245,69 @@ proptest! {
             end -= 1;
         }
         exercise(&mutate(&real[start..end], &edits));
+    }
+}
+
+/// The fastest of three parses of `text`, strict and lenient.
+fn parse_time(text: &str) -> Duration {
+    (0..3)
+        .map(|_| {
+            let start = Instant::now();
+            let _ = cdef(text);
+            let _ = Declarations::from_preprocessed(text);
+            start.elapsed()
+        })
+        .min()
+        .unwrap_or_default()
+}
+
+/// Large inputs of one shape take time proportional to their size: four
+/// times the text takes well under eight times as long (a quadratic parse
+/// takes about sixteen). Two shapes were quadratic: many parameters named
+/// where a typedef name is looked up, and many skipped declarations that
+/// are declared later.
+#[test]
+fn large_inputs_take_linear_time() {
+    /// A label, and the text of a size.
+    type Shape = (&'static str, fn(usize) -> String);
+    let shapes: [Shape; 6] = [
+        ("parameters with typedef types", |n| {
+            let params: Vec<String> = (0..n).map(|i| format!("T p{i}")).collect();
+            format!("typedef int T; void f({});", params.join(", "))
+        }),
+        ("skipped, then declared", |n| {
+            let statics: String = (0..n)
+                .map(|i| format!("static int f{i}(void);\n"))
+                .collect();
+            let externs: String = (0..n).map(|i| format!("int f{i}(void);\n")).collect();
+            statics + &externs
+        }),
+        ("members", |n| {
+            let members: String = (0..n).map(|i| format!("int m{i}; ")).collect();
+            format!("struct big {{ {members}}};")
+        }),
+        ("enumerators", |n| {
+            let values: Vec<String> = (0..n).map(|i| format!("E{i} = {i}")).collect();
+            format!("enum e {{ {} }};", values.join(", "))
+        }),
+        ("typedefs and macros", |n| {
+            (0..n)
+                .map(|i| format!("typedef int t{i};\n#define C{i} ({i} + 1)\n"))
+                .collect()
+        }),
+        ("unparsable declarations", |n| "int f(int;\n".repeat(n)),
+    ];
+    for (what, make) in shapes {
+        let (small_text, large_text) = (make(3000), make(12_000));
+        // A busy machine can slow one measure: three tries (a quadratic
+        // parse fails them all).
+        let mut times = Vec::new();
+        let linear = (0..3).any(|_| {
+            let (small, large) = (parse_time(&small_text), parse_time(&large_text));
+            times.push((small, large));
+            large < small * 8 + Duration::from_millis(20)
+        });
+        assert!(linear, "{what}: (3,000, 12,000) took {times:?}");
     }
 }
 

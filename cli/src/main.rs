@@ -10,15 +10,18 @@
 //! Every error is one line on stderr and exit code 2; `check` exits 1 when
 //! it found differences.
 
-mod elf;
 mod render;
 
+use std::collections::HashSet;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use rctypes::{CDll, CType, Declarations, HeaderOptions, Value, find_library, get_errno};
+use rctypes::{
+    CDll, CType, Declarations, HeaderOptions, Value, exported_functions, find_library,
+    find_library_path, get_errno,
+};
 
 /// C declarations on the command line: call functions, show layouts, check headers.
 #[derive(Parser)]
@@ -153,28 +156,11 @@ fn declarations(h: &Headers) -> Res<Declarations> {
         let (k, v) = d.split_once('=').unwrap_or((d.as_str(), "1"));
         opts = opts.define(k, v);
     }
-    let mut decls = match h.headers.as_slice() {
-        [] => Declarations::new(),
-        [one] => Declarations::from_header(one, &opts)?,
-        many => {
-            // One translation unit that includes them all.
-            let dir = std::env::temp_dir();
-            let path = dir.join(format!("rctypes-cli-{}.h", std::process::id()));
-            let text: String = many
-                .iter()
-                .map(|h| {
-                    if h.contains('/') || Path::new(h).is_file() {
-                        format!("#include \"{h}\"\n")
-                    } else {
-                        format!("#include <{h}>\n")
-                    }
-                })
-                .collect();
-            std::fs::write(&path, text)?;
-            let r = Declarations::from_header(&path.to_string_lossy(), &opts);
-            let _ = std::fs::remove_file(&path);
-            r?
-        }
+    // All the headers in one translation unit.
+    let mut decls = if h.headers.is_empty() {
+        Declarations::new()
+    } else {
+        Declarations::from_headers(&h.headers, &opts)?
     };
     for text in &h.cdef {
         decls.cdef(text)?;
@@ -224,18 +210,7 @@ fn call(a: CallArgs) -> Res<ExitCode> {
     };
     let name = if looks_like_prototype(proto) {
         let before = decls.function_names();
-        let text = if proto.trim_end().ends_with(';') {
-            proto.clone()
-        } else {
-            format!("{proto};")
-        };
-        decls.cdef(&text).map_err(|e| {
-            // The `;` was ours: report a missing piece at the end of the text.
-            Failure(
-                e.to_string()
-                    .replace("found `;`", "found the end of the prototype"),
-            )
-        })?;
+        decls.cdef_prototype(proto)?;
         let after = decls.function_names();
         match after.iter().find(|n| !before.contains(n)) {
             Some(n) => n.clone(),
@@ -345,20 +320,33 @@ fn layout(a: LayoutArgs) -> Res<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A titled list with its count, one name an indented line.
+fn list(out: &mut String, title: &str, names: &[&String]) {
+    let _ = writeln!(out, "{title} ({}):", names.len());
+    for n in names {
+        let _ = writeln!(out, "  {n}");
+    }
+}
+
 fn check(a: CheckArgs) -> Res<ExitCode> {
     if a.decls.headers.is_empty() {
         return fail("check needs --header");
     }
     let decls = declarations(&a.decls)?;
-    let (lib, shown) = open_library(&a.lib)?;
-    let file = elf::library_file(&a.lib, &shown).ok_or_else(|| {
+    let (lib, _) = open_library(&a.lib)?;
+    // The file the loader opens: a path as given, else the loader's search.
+    let file = if a.lib.contains('/') {
+        Some(PathBuf::from(&a.lib))
+    } else {
+        find_library_path(&a.lib)
+    };
+    let file = file.ok_or_else(|| {
         Failure(format!(
             "cannot find the file of `{}` to read its exports (give a path)",
             a.lib
         ))
     })?;
-    let exported =
-        elf::exported_functions(&file).map_err(|e| Failure(format!("{}: {e}", file.display())))?;
+    let exported = exported_functions(&file)?;
     // The functions of the named headers (not of everything they include).
     let basenames: Vec<&str> = a
         .decls
@@ -388,7 +376,11 @@ fn check(a: CheckArgs) -> Res<ExitCode> {
         .filter(|(_, s)| lib.symbol_address(s).is_err())
         .map(|(n, _)| n)
         .collect();
-    let undeclared: Vec<&String> = exported.iter().filter(|e| !symbols.contains(e)).collect();
+    let symbol_set: HashSet<&str> = symbols.iter().map(String::as_str).collect();
+    let undeclared: Vec<&String> = exported
+        .iter()
+        .filter(|e| !symbol_set.contains(e.as_str()))
+        .collect();
     let headers = a.decls.headers.join(", ");
     let mut out = String::new();
     let _ = writeln!(
@@ -398,24 +390,11 @@ fn check(a: CheckArgs) -> Res<ExitCode> {
         file.display(),
         exported.len()
     );
-    let _ = writeln!(
-        out,
-        "declared in {headers} but not exported by {} ({}):",
-        a.lib,
-        missing.len()
-    );
-    for m in &missing {
-        let _ = writeln!(out, "  {m}");
-    }
-    let _ = writeln!(
-        out,
-        "exported by {} but not declared in {headers} ({}):",
-        a.lib,
-        undeclared.len()
-    );
-    for u in &undeclared {
-        let _ = writeln!(out, "  {u}");
-    }
+    let name = &a.lib;
+    let title = format!("declared in {headers} but not exported by {name}");
+    list(&mut out, &title, &missing);
+    let title = format!("exported by {name} but not declared in {headers}");
+    list(&mut out, &title, &undeclared);
     print!("{out}");
     Ok(if missing.is_empty() && undeclared.is_empty() {
         ExitCode::SUCCESS

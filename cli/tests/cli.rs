@@ -54,99 +54,104 @@ fn has_header(h: &str) -> bool {
 
 #[test]
 fn call_prints_results_as_python_does() {
-    ok(&["call", "libm.so.6", "double cos(double)", "0"], "1.0\n");
-    ok(
-        &["call", "-l", "m", "double pow(double, double)", "2", "10"],
-        "1024.0\n",
-    );
-    ok(
-        &["call", "double sqrt(double)", "2"],
-        "1.4142135623730951\n",
-    );
-    ok(
-        &["call", "double ldexp(double, int)", "1", "-20"],
-        "9.5367431640625e-07\n",
-    );
-    ok(&["call", "int abs(int)", "-5"], "5\n");
-    ok(&["call", "size_t strlen(const char *)", "hello"], "5\n");
-    ok(
-        &[
-            "call",
-            "long strtol(const char *, char **, int)",
-            "0x1f",
-            "NULL",
-            "0",
-        ],
-        "31\n",
-    );
-    ok(
-        &[
-            "call",
-            "unsigned long strtoul(const char *, char **, int)",
-            "ff",
-            "NULL",
-            "0x10",
-        ],
-        "255\n",
-    );
-    ok(
-        &["call", "char *getenv(const char *)", "RCTYPES_SURELY_UNSET"],
-        "None\n",
-    );
-    ok(&["call", "int atoi(const char *);", "42"], "42\n");
-    ok(&["call", "void srand(unsigned)", "1"], "");
-    // Variadic: the extra arguments are guessed as ctypes guesses.
-    ok(
-        &[
-            "call",
-            "int printf(const char *, ...)",
-            "%d|%s|%.1f\n",
-            "42",
-            "hi",
-            "2.5",
-        ],
-        "42|hi|2.5\n10\n",
-    );
-    ok(
-        &["call", "int printf(const char *, ...)", "%s\n", "NULL"],
-        "(null)\n7\n",
-    );
-    // Complex numbers, as Python writes them.
-    ok(
-        &[
-            "call",
-            "-l",
-            "m",
-            "double _Complex cexp(double _Complex)",
-            "0",
-        ],
-        "(1+0j)\n",
-    );
-    ok(
-        &[
-            "call",
-            "-l",
-            "m",
-            "double creal(double _Complex)",
-            "(2.5-1j)",
-        ],
-        "2.5\n",
-    );
-    // A structure result.
-    ok(
-        &[
-            "call",
-            "typedef struct { int quot; int rem; } div_t; div_t div(int, int)",
-            "17",
-            "5",
-        ],
-        "div_t(quot=3, rem=2)\n",
-    );
-    // errno when asked.
-    ok(
-        &["call", "--errno", "int close(int)", "-1"],
-        "-1\nerrno: 9\n",
-    );
+    let cases: &[(&[&str], &str)] = &[
+        (&["call", "libm.so.6", "double cos(double)", "0"], "1.0\n"),
+        (
+            &["call", "-l", "m", "double pow(double, double)", "2", "10"],
+            "1024.0\n",
+        ),
+        (
+            &["call", "double sqrt(double)", "2"],
+            "1.4142135623730951\n",
+        ),
+        (
+            &["call", "double ldexp(double, int)", "1", "-20"],
+            "9.5367431640625e-07\n",
+        ),
+        (&["call", "int abs(int)", "-5"], "5\n"),
+        (&["call", "size_t strlen(const char *)", "hello"], "5\n"),
+        (
+            &[
+                "call",
+                "long strtol(const char *, char **, int)",
+                "0x1f",
+                "NULL",
+                "0",
+            ],
+            "31\n",
+        ),
+        (
+            &[
+                "call",
+                "unsigned long strtoul(const char *, char **, int)",
+                "ff",
+                "NULL",
+                "0x10",
+            ],
+            "255\n",
+        ),
+        (
+            &["call", "char *getenv(const char *)", "RCTYPES_SURELY_UNSET"],
+            "None\n",
+        ),
+        (&["call", "int atoi(const char *);", "42"], "42\n"),
+        (&["call", "void srand(unsigned)", "1"], ""),
+        // Variadic: the extra arguments are guessed as ctypes guesses.
+        (
+            &[
+                "call",
+                "int printf(const char *, ...)",
+                "%d|%s|%.1f\n",
+                "42",
+                "hi",
+                "2.5",
+            ],
+            "42|hi|2.5\n10\n",
+        ),
+        (
+            &["call", "int printf(const char *, ...)", "%s\n", "NULL"],
+            "(null)\n7\n",
+        ),
+        // Complex numbers, as Python writes them.
+        (
+            &[
+                "call",
+                "-l",
+                "m",
+                "double _Complex cexp(double _Complex)",
+                "0",
+            ],
+            "(1+0j)\n",
+        ),
+        (
+            &[
+                "call",
+                "-l",
+                "m",
+                "double creal(double _Complex)",
+                "(2.5-1j)",
+            ],
+            "2.5\n",
+        ),
+        // A structure result.
+        (
+            &[
+                "call",
+                "typedef struct { int quot; int rem; } div_t; div_t div(int, int)",
+                "17",
+                "5",
+            ],
+            "div_t(quot=3, rem=2)\n",
+        ),
+        // errno when asked.
+        (
+            &["call", "--errno", "int close(int)", "-1"],
+            "-1\nerrno: 9\n",
+        ),
+    ];
+    for (args, expected) in cases {
+        ok(args, expected);
+    }
 }
 
 #[test]
@@ -191,77 +196,82 @@ fn call_with_headers() {
 
 #[test]
 fn bad_input_is_one_line_and_exit_code_2() {
-    fails(
-        &["call", "libm.so.6", "double cos(double", "0"],
-        "expected `,` or `)`",
-    );
-    fails(
-        &["call", "libm.so.6", "double cos(double)", "abc"],
-        "argument 0 (`abc`)",
-    );
-    fails(
-        &["call", "libm.so.6", "double cos(double)"],
-        "takes 1 argument",
-    );
-    fails(
-        &["call", "libm.so.6", "double cos(double)", "1", "2"],
-        "takes 1 argument",
-    );
-    fails(
-        &["call", "libm.so.6", "double no_such_fn(double)", "1"],
-        "not found",
-    );
-    fails(
-        &["call", "no_such_library_xyz", "int f(void)"],
-        "`no_such_library_xyz` not found",
-    );
-    fails(
-        &["call", "./nope/libnothing.so", "int f(void)"],
-        "cannot load library",
-    );
-    fails(&["call", "int abs(int)", "99999999999"], "argument 0");
-    fails(&["call", "int abs(int)", "1e3"], "argument 0");
-    fails(&["call", "cos"], "expected a prototype");
-    fails(&["call", "int x;"], "expected a prototype");
-    fails(&["call", "int x(void); int y;"], "symbol `x` not found");
-    fails(&["call", "__int128 f(void)"], "__int128");
-    fails(
-        &[
-            "call",
-            "struct in_addr { unsigned s_addr; }; char *inet_ntoa(struct in_addr)",
-            "1",
-        ],
-        "cannot be given on the command line",
-    );
-    fails(
-        &[
-            "call",
-            "void qsort(void *, size_t, size_t, int (*)(const void *, const void *))",
-            "NULL",
-            "0",
-            "0",
-            "xyz",
-        ],
-        "NULL or an address",
-    );
-    fails(
-        &["call", "--header", "no_such_header_xyz.h", "f"],
-        "cannot preprocess",
-    );
-    fails(&["call", "int f(@)"], "not a C token");
-    fails(&["layout", "struct nope"], "no type `struct nope`");
-    fails(&["layout", "int int"], "invalid combination");
-    fails(&["layout", "--cdef", "struct { int", "int"], "line 1");
-    fails(&["check", "z"], "check needs --header");
-    fails(
-        &["check", "no_such_library_xyz", "--header", "stdio.h"],
-        "not found",
-    );
-    // clap's own usage errors exit with 2 as well.
-    fails(&["call"], "required");
-    fails(&["frob"], "unrecognized subcommand");
-    fails(&["layout"], "required");
-    fails(&["call", "--nope", "int f(void)"], "unexpected argument");
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["call", "libm.so.6", "double cos(double", "0"],
+            "expected `,` or `)`",
+        ),
+        (
+            &["call", "libm.so.6", "double cos(double)", "abc"],
+            "argument 0 (`abc`)",
+        ),
+        (
+            &["call", "libm.so.6", "double cos(double)"],
+            "takes 1 argument",
+        ),
+        (
+            &["call", "libm.so.6", "double cos(double)", "1", "2"],
+            "takes 1 argument",
+        ),
+        (
+            &["call", "libm.so.6", "double no_such_fn(double)", "1"],
+            "not found",
+        ),
+        (
+            &["call", "no_such_library_xyz", "int f(void)"],
+            "`no_such_library_xyz` not found",
+        ),
+        (
+            &["call", "./nope/libnothing.so", "int f(void)"],
+            "cannot load library",
+        ),
+        (&["call", "int abs(int)", "99999999999"], "argument 0"),
+        (&["call", "int abs(int)", "1e3"], "argument 0"),
+        (&["call", "cos"], "expected a prototype"),
+        (&["call", "int x;"], "expected a prototype"),
+        (&["call", "int x(void); int y;"], "symbol `x` not found"),
+        (&["call", "__int128 f(void)"], "__int128"),
+        (
+            &[
+                "call",
+                "struct in_addr { unsigned s_addr; }; char *inet_ntoa(struct in_addr)",
+                "1",
+            ],
+            "cannot be given on the command line",
+        ),
+        (
+            &[
+                "call",
+                "void qsort(void *, size_t, size_t, int (*)(const void *, const void *))",
+                "NULL",
+                "0",
+                "0",
+                "xyz",
+            ],
+            "NULL or an address",
+        ),
+        (
+            &["call", "--header", "no_such_header_xyz.h", "f"],
+            "cannot preprocess",
+        ),
+        (&["call", "int f(@)"], "not a C token"),
+        (&["layout", "struct nope"], "no type `struct nope`"),
+        (&["layout", "int int"], "invalid combination"),
+        (&["layout", "--cdef", "struct { int", "int"], "line 1"),
+        (&["check", "z"], "check needs --header"),
+        (
+            &["check", "no_such_library_xyz", "--header", "stdio.h"],
+            "not found",
+        ),
+        // clap's own usage errors exit with 2 as well.
+        (&["call"], "required"),
+        (&["frob"], "unrecognized subcommand"),
+        (&["layout"], "required"),
+        (&["call", "--nope", "int f(void)"], "unexpected argument"),
+    ];
+    for (args, what) in cases {
+        fails(args, what);
+    }
 }
 
 #[test]
@@ -338,6 +348,24 @@ fn check_compares_header_and_library() {
         out.contains("exported by z but not declared in zlib.h"),
         "{out}"
     );
+    // The file is the one the loader opens, whether the library is named
+    // by its short name, its file name or its path; the counts are exact.
+    let file = rctypes::find_library_path("z").expect("zlib is installed");
+    let exported = rctypes::exported_functions(&file).unwrap();
+    let path = file.to_string_lossy();
+    let first = out.lines().next().unwrap_or_default();
+    let suffix = format!("; {path}: {} functions exported", exported.len());
+    assert!(first.ends_with(&suffix), "{first}");
+    for name in ["libz.so.1", path.as_ref()] {
+        let o = run(&["check", name, "--header", "zlib.h"]);
+        let again = stdout(&o);
+        assert_eq!(again.lines().next(), Some(first), "{name}");
+        assert_eq!(
+            again.lines().skip(1).count(),
+            out.lines().skip(1).count(),
+            "{name}"
+        );
+    }
     if has_header("sqlite3.h") {
         // The Windows-only functions are declared but not exported on Linux.
         let o = run(&["check", "sqlite3", "--header", "sqlite3.h"]);

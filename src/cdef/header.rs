@@ -55,6 +55,30 @@ impl HeaderOptions {
         self.flags.push(flag.into());
         self
     }
+
+    /// Runs the preprocessor (`cc -E -dD` with these options) on one
+    /// translation unit that includes each header in turn (`#include
+    /// <name>`, or `"name"` for a path or a file in the current directory)
+    /// and returns its output: the text
+    /// [`Declarations::from_preprocessed`] parses.
+    ///
+    /// ```no_run
+    /// # fn main() -> rctypes::Result<()> {
+    /// use rctypes::{Declarations, HeaderOptions};
+    /// let text = HeaderOptions::new().preprocess(&["stdio.h", "pthread.h"])?;
+    /// let decls = Declarations::from_preprocessed(&text);
+    /// assert!(decls.function_names().contains(&"pthread_create".to_string()));
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Header`] (naming the headers) for an empty list or a name
+    /// that cannot be included (with a newline, NUL, `"` or `>`), when no C
+    /// compiler can be run, or with the compiler's diagnostics when it fails.
+    pub fn preprocess<S: AsRef<str>>(&self, headers: &[S]) -> Result<String> {
+        let names: Vec<&str> = headers.iter().map(AsRef::as_ref).collect();
+        preprocess(&names, self)
+    }
 }
 
 impl Declarations {
@@ -86,7 +110,29 @@ impl Declarations {
     /// diagnostics when the header cannot be preprocessed (not found, an
     /// `#error`).
     pub fn from_header(name: &str, options: &HeaderOptions) -> Result<Declarations> {
-        let text = preprocess(name, options)?;
+        Declarations::from_headers(&[name], options)
+    }
+
+    /// Reads several headers as one translation unit, as a C file that
+    /// includes them in turn sees them (what
+    /// [`from_header`](Declarations::from_header) does for one; see
+    /// [`HeaderOptions::preprocess`]).
+    ///
+    /// ```no_run
+    /// # fn main() -> rctypes::Result<()> {
+    /// use rctypes::{Declarations, HeaderOptions};
+    /// let d = Declarations::from_headers(&["stdio.h", "stdlib.h"], &HeaderOptions::new())?;
+    /// assert!(d.function_names().contains(&"qsort".to_string()));
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`HeaderOptions::preprocess`].
+    pub fn from_headers<S: AsRef<str>>(
+        names: &[S],
+        options: &HeaderOptions,
+    ) -> Result<Declarations> {
+        let text = options.preprocess(names)?;
         Ok(Declarations::from_preprocessed(&text))
     }
 }
@@ -106,14 +152,33 @@ fn compiler(options: &HeaderOptions) -> (OsString, Vec<OsString>) {
     (OsString::from("cc"), Vec::new())
 }
 
-/// Runs the preprocessor on `#include <name>`; returns its output.
-pub(crate) fn preprocess(name: &str, options: &HeaderOptions) -> Result<String> {
+/// The `#include` line for a header: `"name"` for a path or a file in the
+/// current directory, `<name>` otherwise; `None` for a name that cannot be
+/// included.
+fn include_line(name: &str) -> Option<String> {
+    if name.is_empty() || name.contains(['\n', '\0', '"', '>']) {
+        None
+    } else if name.contains('/') || Path::new(name).is_file() {
+        Some(format!("#include \"{name}\"\n"))
+    } else {
+        Some(format!("#include <{name}>\n"))
+    }
+}
+
+/// Runs the preprocessor on a text that includes each header; returns its output.
+fn preprocess(names: &[&str], options: &HeaderOptions) -> Result<String> {
     let fail = |message: String| Error::Header {
-        header: name.to_string().into(),
+        header: names.join(", ").into(),
         message: message.into(),
     };
-    if name.is_empty() || name.contains(['\n', '\0', '"', '>']) {
-        return Err(fail("not a header name".into()));
+    if names.is_empty() {
+        return Err(fail("no header given".into()));
+    }
+    let mut include = String::new();
+    for name in names {
+        let line =
+            include_line(name).ok_or_else(|| fail(format!("`{name}` is not a header name")))?;
+        include.push_str(&line);
     }
     let (cc, mut args) = compiler(options);
     args.extend(["-E", "-dD"].map(OsString::from));
@@ -126,11 +191,6 @@ pub(crate) fn preprocess(name: &str, options: &HeaderOptions) -> Result<String> 
     }
     args.extend(options.flags.iter().cloned());
     args.extend(["-x", "c", "-"].map(OsString::from));
-    let include = if name.contains('/') || Path::new(name).is_file() {
-        format!("#include \"{name}\"\n")
-    } else {
-        format!("#include <{name}>\n")
-    };
     let mut child = Command::new(&cc)
         .args(&args)
         .stdin(Stdio::piped())
@@ -148,15 +208,23 @@ pub(crate) fn preprocess(name: &str, options: &HeaderOptions) -> Result<String> 
                 fail(format!("cannot run the C compiler `{cc}`: {e}"))
             }
         })?;
-    if let Some(mut stdin) = child.stdin.take() {
-        // One short line: it fits the pipe, so writing cannot block on the child.
-        stdin
-            .write_all(include.as_bytes())
-            .map_err(|e| fail(format!("cannot write to the preprocessor: {e}")))?;
-    }
+    // Written from another thread: many headers may not fit the pipe, and
+    // the compiler may write output before it has read them all.
+    let writer = child.stdin.take().map(|mut stdin| {
+        std::thread::spawn(move || {
+            let r = stdin.write_all(include.as_bytes());
+            drop(stdin); // the end of the text
+            r
+        })
+    });
     let out = child
         .wait_with_output()
         .map_err(|e| fail(format!("the preprocessor failed: {e}")))?;
+    let written = match writer.map(std::thread::JoinHandle::join) {
+        Some(Ok(r)) => r.map_err(|e| e.to_string()),
+        Some(Err(_)) => Err("the writing thread panicked".to_string()),
+        None => Err("no pipe to the preprocessor".to_string()),
+    };
     if !out.status.success() {
         let diag = String::from_utf8_lossy(&out.stderr);
         let lines: Vec<&str> = diag
@@ -170,6 +238,7 @@ pub(crate) fn preprocess(name: &str, options: &HeaderOptions) -> Result<String> 
             lines.join("; ")
         }));
     }
+    written.map_err(|e| fail(format!("cannot write to the preprocessor: {e}")))?;
     String::from_utf8(out.stdout)
         .or_else(|e| Ok(String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }

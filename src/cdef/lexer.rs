@@ -418,6 +418,18 @@ fn quoted(b: &[u8], mut i: usize) -> (Tok, usize) {
     (Tok::Invalid, b.len())
 }
 
+/// A string or character literal token's text taken apart: whether it is
+/// wide (an `L`, `u` or `U` prefix; `u8` is narrow), and what is between
+/// its quotes.
+pub(crate) fn literal(text: &str) -> (bool, &str) {
+    let open = text.find(['"', '\'']).unwrap_or(0);
+    let prefix = text.get(..open).unwrap_or("");
+    let body = text
+        .get(open.saturating_add(1)..text.len().saturating_sub(1))
+        .unwrap_or("");
+    (!prefix.is_empty() && prefix != "u8", body)
+}
+
 /// The 1-based line and column (in characters) of byte `offset` of `src`.
 pub(crate) fn line_col(src: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(src.len());
@@ -426,6 +438,16 @@ pub(crate) fn line_col(src: &str, offset: usize) -> (usize, usize) {
     let line_start = before.rfind('\n').map_or(0, |p| p + 1);
     let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
     (line, column)
+}
+
+/// A character in a literal: its code point (wide) or its UTF-8 bytes (narrow).
+fn push_char(out: &mut Vec<u32>, ch: char, wide: bool) {
+    if wide {
+        out.push(u32::from(ch));
+    } else {
+        let mut buf = [0u8; 4];
+        out.extend(ch.encode_utf8(&mut buf).bytes().map(u32::from));
+    }
 }
 
 /// Decodes a string or character literal's contents (without prefix and
@@ -437,14 +459,8 @@ pub(crate) fn unescape(body: &str, wide: bool) -> Option<Vec<u32>> {
     let mut i = 0;
     while i < b.len() {
         if b[i] != b'\\' {
-            // A whole UTF-8 character: its bytes (narrow) or its code point (wide).
             let ch = body.get(i..)?.chars().next()?;
-            if wide {
-                out.push(u32::from(ch));
-            } else {
-                let mut buf = [0u8; 4];
-                out.extend(ch.encode_utf8(&mut buf).bytes().map(u32::from));
-            }
+            push_char(&mut out, ch, wide);
             i += ch.len_utf8();
             continue;
         }
@@ -489,13 +505,10 @@ pub(crate) fn unescape(body: &str, wide: bool) -> Option<Vec<u32>> {
                 let digits = body.get(i..i.checked_add(n)?)?;
                 let v = u32::from_str_radix(digits, 16).ok()?;
                 i += n;
-                if !wide {
-                    let ch = char::from_u32(v)?;
-                    let mut buf = [0u8; 4];
-                    out.extend(ch.encode_utf8(&mut buf).bytes().map(u32::from));
-                    continue;
-                }
-                v
+                // A universal character name is a character (not a
+                // surrogate, at most U+10FFFF), as in C.
+                push_char(&mut out, char::from_u32(v)?, wide);
+                continue;
             }
             _ => return None,
         };
@@ -569,5 +582,26 @@ mod tests {
         assert_eq!(unescape(r"\q", false), None);
         assert_eq!(unescape(r"\x", false), None);
         assert_eq!(unescape(r"\x100", false), None);
+        // A universal character name is a character: no surrogates.
+        assert_eq!(unescape(r"\U0001F600", true), Some(vec![0x1F600]));
+        assert_eq!(
+            unescape(r"\U0001F600", false),
+            Some(vec![0xf0, 0x9f, 0x98, 0x80])
+        );
+        assert_eq!(unescape(r"\ud800", true), None);
+        assert_eq!(unescape(r"\U00110000", true), None);
+    }
+
+    #[test]
+    fn literals_taken_apart() {
+        assert_eq!(literal(r#""a\"b""#), (false, r#"a\"b"#));
+        assert_eq!(literal(r#"L"wide""#), (true, "wide"));
+        assert_eq!(literal(r#"u8"narrow""#), (false, "narrow"));
+        assert_eq!(literal("U'x'"), (true, "x"));
+        assert_eq!(literal("u8'x'"), (false, "x"));
+        assert_eq!(literal("'\"'"), (false, "\""));
+        // Not a literal: nothing.
+        assert_eq!(literal("\""), (false, ""));
+        assert_eq!(literal(""), (false, ""));
     }
 }

@@ -24,7 +24,7 @@ mod lexer;
 mod parser;
 mod ty;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -121,21 +121,21 @@ pub(crate) struct Tag {
     pub ty: Option<CType>,
 }
 
+/// A declared function or variable: its type, and where it binds.
 #[derive(Clone)]
-pub(crate) struct FuncDecl {
-    pub ty: Arc<FnTy>,
+pub(crate) struct Decl<T> {
+    /// The declared type.
+    pub ty: T,
     /// The `__asm__("name")` label: the symbol to bind.
     pub symbol: Option<String>,
     /// The header that declared it (from the preprocessor's line markers).
     pub file: Option<Arc<str>>,
 }
 
-#[derive(Clone)]
-pub(crate) struct VarDecl {
-    pub ty: CType,
-    pub symbol: Option<String>,
-    pub file: Option<Arc<str>>,
-}
+/// A declared function.
+pub(crate) type FuncDecl = Decl<Arc<FnTy>>;
+/// A declared variable.
+pub(crate) type VarDecl = Decl<CType>;
 
 /// A `#define`: its body's text, its parameters if function-like, and
 /// whether it is one of the compiler's predefined macros.
@@ -196,9 +196,12 @@ pub struct Declarations {
     pub(crate) macro_order: Vec<String>,
     /// The `#define`s (not the compiler's own) whose bodies are constants.
     pub(crate) constants: HashMap<String, CVal>,
+    /// The skipped declarations, in order; after a parse, only those in
+    /// `skipped_keys` (see [`compact_skipped`](Declarations::compact_skipped)).
     pub(crate) skipped: Vec<Skipped>,
-    /// The (kind, name) of every skipped entry, for constant-time checks.
-    pub(crate) skipped_keys: HashSet<(DeclKind, String)>,
+    /// The (kind, name) of every skipped entry and its index in `skipped`,
+    /// for constant-time checks and look-ups.
+    pub(crate) skipped_keys: HashMap<(DeclKind, String), usize>,
 }
 
 impl fmt::Debug for Declarations {
@@ -234,6 +237,26 @@ pub fn cdef(text: &str) -> Result<Declarations> {
     Ok(d)
 }
 
+/// One C type name, as a type: with only the built-in type names known, or
+/// those of `known` too.
+fn parse_type_name(text: &str, known: Option<&Declarations>) -> Result<CType> {
+    let mut scratch = Declarations::new();
+    let t = Parser::new(text, &mut scratch, known, true)
+        .whole_type_name()
+        .map_err(|e| declaration_error(text, e))?;
+    t.ctype()
+        .map_err(|reason| unsupported_type(text.trim().to_string(), &reason))
+}
+
+/// A type rctypes cannot describe, and why.
+fn unsupported_type(type_name: String, reason: &str) -> Error {
+    Error::Unsupported {
+        operation: "describing the type".into(),
+        type_name: type_name.into(),
+        reason: reason.to_string().into(),
+    }
+}
+
 /// Turns a parser error into the crate's error, with line and column.
 fn declaration_error(text: &str, e: PErr) -> Error {
     let (line, column) = lexer::line_col(text, e.offset);
@@ -266,12 +289,81 @@ impl Declarations {
     /// As [`cdef`]. The declarations before the faulty one have been added;
     /// the faulty one and those after it have not.
     pub fn cdef(&mut self, text: &str) -> Result<()> {
-        let r = {
-            let mut p = Parser::new(text, self, None, true);
-            p.parse_unit()
-        };
+        self.parse(text, true)
+            .map_err(|e| declaration_error(text, e))
+    }
+
+    /// Adds C text that may lack its last `;`, as a prototype is written on
+    /// its own (`"int abs(int)"`): what [`CDll::declare`] reads. A
+    /// declaration left unfinished is reported as ending with the text.
+    ///
+    /// ```
+    /// # fn main() -> rctypes::Result<()> {
+    /// let mut decls = rctypes::Declarations::new();
+    /// decls.cdef_prototype("typedef unsigned long ulong_t; ulong_t twice(ulong_t)")?;
+    /// assert_eq!(decls.function_names(), ["twice"]);
+    /// let e = decls.cdef_prototype("int f(int").unwrap_err();
+    /// assert!(e.to_string().ends_with("found the end of the text"), "{e}");
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`cdef`].
+    pub fn cdef_prototype(&mut self, text: &str) -> Result<()> {
+        let trimmed = text.trim_end();
+        if trimmed.ends_with(';') {
+            return self.cdef(trimmed);
+        }
+        // The `;` is ours: a missing piece is reported where the text ends.
+        self.cdef(&format!("{trimmed};")).map_err(|e| match e {
+            Error::Declaration {
+                line,
+                column,
+                message,
+            } => Error::Declaration {
+                line,
+                column,
+                message: message
+                    .replace("found `;`", "found the end of the text")
+                    .into(),
+            },
+            other => other,
+        })
+    }
+
+    /// Parses `text` into these declarations (strictly: the first error
+    /// stops it; leniently: what cannot be parsed is skipped), then settles
+    /// what depends on the whole: the skipped list and the constants.
+    fn parse(&mut self, text: &str, strict: bool) -> std::result::Result<(), PErr> {
+        let r = Parser::new(text, self, None, strict).parse_unit();
+        self.compact_skipped();
         self.evaluate_constants();
-        r.map_err(|e| declaration_error(text, e))
+        r
+    }
+
+    /// Drops the skipped entries of declarations that were declared after
+    /// all (the parser only takes their keys off the list, so that many
+    /// such take linear time), and renumbers the rest.
+    fn compact_skipped(&mut self) {
+        if self.skipped.len() == self.skipped_keys.len() {
+            return;
+        }
+        let keys = &self.skipped_keys;
+        let mut i = 0usize;
+        self.skipped.retain(|s| {
+            let live = keys.get(&(s.kind, s.name.clone())) == Some(&i);
+            i += 1;
+            live
+        });
+        for (i, s) in self.skipped.iter().enumerate() {
+            self.skipped_keys.insert((s.kind, s.name.clone()), i);
+        }
+    }
+
+    /// The skipped entry for a name of a kind.
+    fn skipped_entry(&self, kind: DeclKind, name: &str) -> Option<&Skipped> {
+        let i = *self.skipped_keys.get(&(kind, name.to_string()))?;
+        self.skipped.get(i)
     }
 
     /// Parses the output of a C preprocessor (`cc -E`, ideally with `-dD`
@@ -287,12 +379,8 @@ impl Declarations {
     /// ```
     pub fn from_preprocessed(text: &str) -> Declarations {
         let mut d = Declarations::new();
-        {
-            let mut p = Parser::new(text, &mut d, None, false);
-            // Lenient parsing only stops at the end of the text.
-            let _ = p.parse_unit();
-        }
-        d.evaluate_constants();
+        // Lenient parsing only stops at the end of the text.
+        let _ = d.parse(text, false);
         d
     }
 
@@ -344,22 +432,9 @@ impl Declarations {
     /// says which part); [`Error::Declaration`] for text that is not a type name.
     pub fn type_of(&self, name: &str) -> Result<CType> {
         let words: Vec<&str> = name.split_whitespace().collect();
-        let not_declared = |what: &str| {
-            let message = self
-                .skipped
-                .iter()
-                .find(|s| s.name == what && s.kind == DeclKind::Type)
-                .map(|s| format!("it was skipped: {}", s.reason))
-                .unwrap_or_default();
-            Error::NotDeclared {
-                kind: "type".into(),
-                name: what.to_string().into(),
-                message: message.into(),
-            }
-        };
         match words.as_slice() {
             [kw @ ("struct" | "union" | "enum"), tag] if !self.tags.contains_key(*tag) => {
-                return Err(not_declared(&format!("{kw} {tag}")));
+                return Err(self.not_declared(DeclKind::Type, &format!("{kw} {tag}")));
             }
             [single]
                 if lexer::keyword(single).is_none()
@@ -369,35 +444,17 @@ impl Declarations {
                     && !self.typedefs.contains_key(*single)
                     && !ty::BUILTIN_TYPEDEFS.contains_key(single) =>
             {
-                return Err(not_declared(single));
+                return Err(self.not_declared(DeclKind::Type, single));
             }
             _ => {}
         }
-        let mut scratch = Declarations::new();
-        let t = {
-            let mut p = Parser::new(name, &mut scratch, Some(self), true);
-            p.whole_type_name()
-        }
-        .map_err(|e| declaration_error(name, e))?;
-        let t = t.ctype().map_err(|reason| Error::Unsupported {
-            operation: "describing the type".into(),
-            type_name: name.trim().to_string().into(),
-            reason: reason.to_string().into(),
-        })?;
+        let t = parse_type_name(name, Some(self))?;
         // A structure that could not be laid out stays declared (pointers to
         // it work); asked for by its name, it says why it is incomplete.
         if t.is_incomplete() {
             let key = words.join(" ");
-            if let Some(s) = self
-                .skipped
-                .iter()
-                .find(|s| s.name == key && s.kind == DeclKind::Type)
-            {
-                return Err(Error::Unsupported {
-                    operation: "describing the type".into(),
-                    type_name: key.into(),
-                    reason: s.reason.clone().into(),
-                });
+            if let Some(s) = self.skipped_entry(DeclKind::Type, &key) {
+                return Err(unsupported_type(key, &s.reason));
             }
         }
         Ok(t)
@@ -444,11 +501,7 @@ impl Declarations {
     }
 
     fn not_declared(&self, kind: DeclKind, name: &str) -> Error {
-        let message = if let Some(s) = self
-            .skipped
-            .iter()
-            .find(|s| s.name == name && s.kind == kind)
-        {
+        let message = if let Some(s) = self.skipped_entry(kind, name) {
             format!("it was skipped: {}", s.reason)
         } else if kind != DeclKind::Function && self.find_function(name).is_some() {
             "it is a function".to_string()
@@ -687,17 +740,7 @@ impl FromStr for CType {
     /// # Ok(()) }
     /// ```
     fn from_str(s: &str) -> Result<CType> {
-        let mut d = Declarations::new();
-        let t = {
-            let mut p = Parser::new(s, &mut d, None, true);
-            p.whole_type_name()
-        }
-        .map_err(|e| declaration_error(s, e))?;
-        t.ctype().map_err(|reason| Error::Unsupported {
-            operation: "describing the type".into(),
-            type_name: s.trim().to_string().into(),
-            reason: reason.to_string().into(),
-        })
+        parse_type_name(s, None)
     }
 }
 
@@ -742,26 +785,7 @@ impl CDll {
     /// express; [`Error::SymbolNotFound`].
     pub fn declare(&self, prototype: &str) -> Result<Function> {
         let mut d = Declarations::new();
-        let trimmed = prototype.trim_end();
-        if trimmed.ends_with(';') {
-            d.cdef(trimmed)?;
-        } else {
-            // The `;` is optional; a missing one is reported where the text ends.
-            d.cdef(&format!("{trimmed};")).map_err(|e| match e {
-                Error::Declaration {
-                    line,
-                    column,
-                    message,
-                } => Error::Declaration {
-                    line,
-                    column,
-                    message: message
-                        .replace("found `;`", "found the end of the text")
-                        .into(),
-                },
-                other => other,
-            })?;
-        }
+        d.cdef_prototype(prototype)?;
         let names: Vec<&str> = d
             .function_order
             .iter()

@@ -12,13 +12,15 @@
 //! Every recursion is bounded ([`MAX_DEPTH`]): deeply nested text is an
 //! error, never a stack overflow.
 
-use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
+use std::fmt;
 use std::sync::Arc;
 
 use super::expr::{self, BinOp, CVal, CastTo, IntTy, UnOp};
 use super::lexer::{self, ExtFloat, Kw, P, Tok, Token};
 use super::ty::{self, FnTy, Param, Ty};
-use super::{DeclKind, Declarations, FuncDecl, Macro, Skipped, Tag, TagKind, Typedef, VarDecl};
+use super::{Decl, DeclKind, Declarations, Macro, Skipped, Tag, TagKind, Typedef};
 use crate::ctype::{CType, Kind, Pointee, Scalar};
 use crate::layout::RecordKind;
 
@@ -33,6 +35,9 @@ pub(crate) const MAX_TYPE_DEPTH: usize = 200;
 
 /// gcc's `__BIGGEST_ALIGNMENT__` on x86-64: what a bare `aligned` means.
 const BIGGEST_ALIGNMENT: usize = 16;
+
+/// A table of [`Declarations`] by name, with the declaration order.
+type TableOf<T> = fn(&mut Declarations) -> (&mut HashMap<String, Decl<T>>, &mut Vec<String>);
 
 /// A syntax error (or a conflict, in strict mode): where and what.
 #[derive(Debug, Clone)]
@@ -53,12 +58,18 @@ pub(crate) struct Attrs {
     pub unsupported: Option<String>,
 }
 
+/// The stricter of two alignment requests (gcc honours the largest).
+fn max_align(a: Option<usize>, b: Option<usize>) -> Option<usize> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 impl Attrs {
     fn merge(&mut self, o: Attrs) {
         self.packed |= o.packed;
-        if let Some(a) = o.aligned {
-            self.aligned = Some(self.aligned.map_or(a, |b| b.max(a)));
-        }
+        self.aligned = max_align(self.aligned, o.aligned);
         if o.mode.is_some() {
             self.mode = o.mode;
         }
@@ -91,6 +102,13 @@ struct Declarator {
     name: Option<(String, usize)>,
     ops: Vec<Op>,
     attrs: Attrs,
+}
+
+impl Declarator {
+    /// Where the declarator's name is, or else `start` (of the specifiers).
+    fn pos(&self, start: usize) -> usize {
+        self.name.as_ref().map_or(start, |n| n.1)
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -132,7 +150,8 @@ struct Specs {
 /// tags first declared in a parameter list stay there.
 #[derive(Default)]
 struct Scope {
-    names: Vec<String>,
+    /// The parameter names (a set: every type name is looked up here).
+    names: HashSet<String>,
     tags: HashMap<String, Tag>,
 }
 
@@ -144,6 +163,18 @@ struct FieldPlan {
     align: Option<usize>,
     packed: bool,
     anonymous: bool,
+}
+
+/// A macro's value, as evaluated once.
+#[derive(Clone)]
+enum Cached {
+    /// The value (or that there is none), and how many nesting levels its
+    /// evaluation takes: usable wherever that many are left.
+    Done { value: Option<CVal>, need: usize },
+    /// Evaluated `at` a nesting depth where the bound stopped it: there or
+    /// deeper it is stopped again; shallower it is evaluated again (at most
+    /// [`MAX_DEPTH`] times, each shallower).
+    Cut { at: usize },
 }
 
 /// How a #line marker maps preprocessed lines back to a header.
@@ -178,8 +209,15 @@ pub(crate) struct Parser<'s, 'd> {
     /// Errors of evaluation are ignored while > 0 (the unevaluated arm of
     /// `?:`, `&&`, `||`).
     no_eval: usize,
+    /// The macros being evaluated, innermost last (not expanded again).
     macro_stack: Vec<String>,
-    macro_cache: HashMap<String, Option<CVal>>,
+    /// The macros evaluated so far.
+    macro_cache: HashMap<String, Cached>,
+    /// The deepest nesting reached, to know how deep a macro's value goes.
+    deepest: usize,
+    /// Whether the nesting bound stopped something since this was last
+    /// cleared: a value computed then depends on how deep it was asked for.
+    cut: bool,
     /// The name of the declaration being parsed, for the skipped list.
     current: Option<(String, DeclKind)>,
     /// Nesting depth of the types seen, by identity (the types are held so
@@ -225,6 +263,8 @@ impl<'s, 'd> Parser<'s, 'd> {
             no_eval: 0,
             macro_stack: Vec::new(),
             macro_cache: HashMap::new(),
+            deepest: 0,
+            cut: false,
             current: None,
             depths: HashMap::new(),
             fn_depths: HashMap::new(),
@@ -239,7 +279,10 @@ impl<'s, 'd> Parser<'s, 'd> {
 
     fn tok(&self) -> Token {
         // The token list always ends with Eof and `pos` never passes it.
-        self.toks[self.pos.min(self.toks.len() - 1)]
+        self.toks
+            .get(self.pos)
+            .copied()
+            .unwrap_or_else(|| self.eof())
     }
 
     fn peek(&self) -> Tok {
@@ -254,48 +297,47 @@ impl<'s, 'd> Parser<'s, 'd> {
         self.text_of(self.tok())
     }
 
-    /// The kind of the `n`th real token after the current one (directive
-    /// lines skipped, not processed).
-    fn peek_at(&self, n: usize) -> Tok {
-        let mut i = self.pos;
+    /// The `n`th real token after the current one (directive lines
+    /// skipped, not processed); the end of the text when there is none.
+    fn token_at(&self, n: usize) -> Token {
         let mut left = n;
-        loop {
-            if i >= self.toks.len() - 1 {
-                return Tok::Eof;
-            }
-            i += 1;
-            if self.toks[i].kind == Tok::DirStart {
-                while i < self.toks.len() - 1 && self.toks[i].kind != Tok::DirEnd {
-                    i += 1;
+        let mut directive = false;
+        let after = self.toks.iter().skip(self.pos.saturating_add(1));
+        for t in after {
+            match t.kind {
+                Tok::DirStart => directive = true,
+                Tok::DirEnd => directive = false,
+                Tok::Eof => break,
+                _ if directive => {}
+                _ => {
+                    left = left.saturating_sub(1);
+                    if left == 0 {
+                        return *t;
+                    }
                 }
-                continue;
-            }
-            left -= 1;
-            if left == 0 {
-                return self.toks[i].kind;
             }
         }
+        self.eof()
     }
 
+    /// The kind of the `n`th real token after the current one.
+    fn peek_at(&self, n: usize) -> Tok {
+        self.token_at(n).kind
+    }
+
+    /// The text of the `n`th real token after the current one.
     fn peek_text_at(&self, n: usize) -> &'s str {
-        let mut i = self.pos;
-        let mut left = n;
-        loop {
-            if i >= self.toks.len() - 1 {
-                return "";
-            }
-            i += 1;
-            if self.toks[i].kind == Tok::DirStart {
-                while i < self.toks.len() - 1 && self.toks[i].kind != Tok::DirEnd {
-                    i += 1;
-                }
-                continue;
-            }
-            left -= 1;
-            if left == 0 {
-                return self.text_of(self.toks[i]);
-            }
-        }
+        self.text_of(self.token_at(n))
+    }
+
+    /// The last token: the end of the text.
+    fn eof(&self) -> Token {
+        self.toks.last().copied().unwrap_or(Token {
+            kind: Tok::Eof,
+            start: self.src.len(),
+            end: self.src.len(),
+            line: 1,
+        })
     }
 
     /// Moves to the next token, handling the directive lines on the way.
@@ -362,26 +404,33 @@ impl<'s, 'd> Parser<'s, 'd> {
         self.err_at(t.start, format!("expected {what}, found {found}"))
     }
 
-    fn enter(&mut self) -> PResult<()> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
+    /// Runs `f` one nesting level deeper: every recursion of the parser
+    /// goes through here, so that text nesting deeper than [`MAX_DEPTH`]
+    /// levels is an error, not a stack overflow.
+    fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> PResult<T>) -> PResult<T> {
+        if self.depth >= MAX_DEPTH {
+            self.cut = true;
             return Err(self.err_at(
                 self.tok().start,
                 format!("declarations nest deeper than {MAX_DEPTH} levels"),
             ));
         }
-        Ok(())
-    }
-
-    fn leave(&mut self) {
-        self.depth = self.depth.saturating_sub(1);
+        self.depth += 1;
+        self.deepest = self.deepest.max(self.depth);
+        let r = f(self);
+        self.depth -= 1;
+        r
     }
 
     /// Skips a balanced `( ... )`, `[ ... ]` or `{ ... }` starting at the
     /// current token.
     fn skip_balanced(&mut self) -> PResult<()> {
-        let open = self.tok();
-        let mut depth = 0usize;
+        self.skip_to_close(self.tok(), 0)
+    }
+
+    /// Skips tokens up to and past the bracket that closes `depth` open
+    /// ones (`open` the outermost, for the message if it is never closed).
+    fn skip_to_close(&mut self, open: Token, mut depth: usize) -> PResult<()> {
         loop {
             match self.peek() {
                 Tok::Punct(P::LParen | P::LBracket | P::LBrace) => depth += 1,
@@ -448,10 +497,7 @@ impl<'s, 'd> Parser<'s, 'd> {
             return;
         };
         let file = match rest.first() {
-            Some(t) if t.kind == Tok::Str => {
-                let s = self.text_of(*t);
-                Arc::from(s.get(1..s.len().saturating_sub(1)).unwrap_or(""))
-            }
+            Some(t) if t.kind == Tok::Str => Arc::from(lexer::literal(self.text_of(*t)).1),
             _ => match self.markers.last() {
                 Some(m) => m.file.clone(),
                 None => Arc::from(""),
@@ -746,9 +792,7 @@ impl<'s, 'd> Parser<'s, 'd> {
         self.expect(P::LParen, "`(` after asm")?;
         let mut label = String::new();
         while self.peek() == Tok::Str {
-            let t = self.text();
-            let body = t.get(1..t.len().saturating_sub(1)).unwrap_or("");
-            label.push_str(body);
+            label.push_str(lexer::literal(self.text()).1);
             self.bump();
         }
         self.expect(P::RParen, "`)` after an asm label")?;
@@ -768,20 +812,8 @@ impl<'s, 'd> Parser<'s, 'd> {
         let Some((name, name_pos)) = d.name.clone() else {
             return Err(self.err_at(specs.start, "expected a name in the declaration"));
         };
-        let mut base = specs.base.clone();
-        let mut all_attrs = specs.attrs.clone();
-        all_attrs.merge(attrs);
-        if let Some(mode) = all_attrs.mode {
-            base = apply_mode(&base, mode);
-        }
-        if let Some(u) = &all_attrs.unsupported {
-            base = Ty::unsupported(u.clone());
-        }
-        let ty = self.apply(base, &d.ops, name_pos)?;
-        let align = match (specs.align, all_attrs.aligned) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        };
+        let (ty, attrs) = self.declared_type(specs, &attrs, &d.ops, name_pos)?;
+        let align = max_align(specs.align, attrs.aligned);
         match specs.storage {
             Storage::Typedef => self.add_typedef(name, ty, align, name_pos),
             storage => match ty {
@@ -791,20 +823,67 @@ impl<'s, 'd> Parser<'s, 'd> {
         }
     }
 
-    /// Records a declaration that cannot be expressed.
-    pub(crate) fn skip(&mut self, name: String, kind: DeclKind, reason: String) {
-        if !self.d.skipped_keys.insert((kind, name.clone())) {
-            return;
+    /// The type a declarator declares, and all its attributes: the
+    /// specifiers' base type, changed by a `mode` or an unsupported
+    /// attribute among the specifiers' and `attrs` (those of the declarator
+    /// and after it), through the declarator's steps. Every declaration goes
+    /// through here: file-scope names, members, parameters and type names.
+    fn declared_type(
+        &mut self,
+        specs: &Specs,
+        attrs: &Attrs,
+        ops: &[Op],
+        pos: usize,
+    ) -> PResult<(Ty, Attrs)> {
+        let mut all = specs.attrs.clone();
+        all.merge(attrs.clone());
+        let mut base = specs.base.clone();
+        if let Some(mode) = all.mode {
+            base = apply_mode(&base, mode);
         }
-        self.d.skipped.push(Skipped { name, kind, reason });
+        if let Some(u) = &all.unsupported {
+            base = Ty::unsupported(u.clone());
+        }
+        Ok((self.apply(base, ops, pos)?, all))
     }
 
-    fn unskip(&mut self, name: &str, kind: DeclKind) {
-        if self.d.skipped_keys.remove(&(kind, name.to_string())) {
-            self.d
-                .skipped
-                .retain(|s| !(s.name == name && s.kind == kind));
+    /// [`declared_type`](Self::declared_type) of a member or parameter
+    /// declarator, with the attributes that follow it.
+    fn declarator_type(&mut self, specs: &Specs, d: &Declarator) -> PResult<(Ty, Attrs)> {
+        let mut attrs = d.attrs.clone();
+        attrs.merge(self.attributes()?);
+        self.declared_type(specs, &attrs, &d.ops, d.pos(specs.start))
+    }
+
+    /// Records a declaration that cannot be expressed.
+    pub(crate) fn skip(&mut self, name: String, kind: DeclKind, reason: String) {
+        let index = self.d.skipped.len();
+        if let Entry::Vacant(slot) = self.d.skipped_keys.entry((kind, name)) {
+            let name = slot.key().1.clone();
+            slot.insert(index);
+            self.d.skipped.push(Skipped { name, kind, reason });
         }
+    }
+
+    /// Records a declaration that cannot be expressed, and why, with where it
+    /// is; returns the reason as recorded.
+    fn skip_at(
+        &mut self,
+        name: String,
+        kind: DeclKind,
+        why: impl fmt::Display,
+        pos: usize,
+    ) -> String {
+        let reason = format!("{why} (at {})", self.location(pos));
+        self.skip(name, kind, reason.clone());
+        reason
+    }
+
+    /// Takes a declaration off the skipped list, now that it is declared.
+    /// The entry stays in the list until [`Declarations::compact_skipped`]
+    /// (after the parse), so that many of these take linear time.
+    fn unskip(&mut self, name: &str, kind: DeclKind) {
+        self.d.skipped_keys.remove(&(kind, name.to_string()));
     }
 
     /// A redefinition that differs: an error in strict mode, skipped otherwise.
@@ -812,25 +891,73 @@ impl<'s, 'd> Parser<'s, 'd> {
         if self.strict {
             return Err(self.err_at(pos, what));
         }
-        let reason = format!("{what} (at {})", self.location(pos));
-        self.skip(name.to_string(), kind, reason);
+        self.skip_at(name.to_string(), kind, what, pos);
         Ok(())
     }
 
-    /// What an ordinary identifier names already, if anything other than `kind`.
-    fn ordinary_kind(&self, name: &str) -> Option<&'static str> {
-        let has = |f: &dyn Fn(&Declarations) -> bool| f(self.d) || self.base.is_some_and(f);
-        if has(&|d: &Declarations| d.typedefs.contains_key(name)) {
-            Some("a type name")
-        } else if has(&|d: &Declarations| d.functions.contains_key(name)) {
-            Some("a function")
-        } else if has(&|d: &Declarations| d.variables.contains_key(name)) {
-            Some("a variable")
-        } else if has(&|d: &Declarations| d.enum_consts.contains_key(name)) {
-            Some("an enum constant")
+    /// The entry for `name` in a table of these declarations, or else of the
+    /// base ones.
+    fn known<T>(&self, table: fn(&Declarations) -> &HashMap<String, T>, name: &str) -> Option<&T> {
+        table(self.d)
+            .get(name)
+            .or_else(|| self.base.and_then(|b| table(b).get(name)))
+    }
+
+    /// What an ordinary identifier names already, if anything.
+    fn ordinary_kind(&self, name: &str) -> Option<DeclKind> {
+        if self.known(|d| &d.typedefs, name).is_some() {
+            Some(DeclKind::Type)
+        } else if self.known(|d| &d.functions, name).is_some() {
+            Some(DeclKind::Function)
+        } else if self.known(|d| &d.variables, name).is_some() {
+            Some(DeclKind::Variable)
+        } else if self.known(|d| &d.enum_consts, name).is_some() {
+            Some(DeclKind::Constant)
         } else {
             None
         }
+    }
+
+    /// Whether `name` may be declared as `kind`: it names nothing else of
+    /// the ordinary identifiers (typedef names, functions, variables and
+    /// enum constants share one namespace). When it does, the conflict is
+    /// an error (strict) or the declaration is skipped, and `Ok(false)`.
+    fn admit(&mut self, name: &str, kind: DeclKind, pos: usize) -> PResult<bool> {
+        let Some(other) = self.ordinary_kind(name).filter(|k| *k != kind) else {
+            return Ok(true);
+        };
+        let article = match other {
+            DeclKind::Type => "a type name",
+            DeclKind::Function => "a function",
+            DeclKind::Variable => "a variable",
+            DeclKind::Constant => "an enum constant",
+        };
+        let what = format!("`{name}` is already declared as {article}");
+        self.conflict(pos, name, kind, what)?;
+        Ok(false)
+    }
+
+    /// Adds a function or variable declared in the current file, or
+    /// replaces the one declared (`new` false): a new one is taken off the
+    /// skipped list and takes its place in the declaration order.
+    fn store<T>(
+        &mut self,
+        kind: DeclKind,
+        name: String,
+        ty: T,
+        symbol: Option<String>,
+        new: bool,
+        table: TableOf<T>,
+    ) {
+        if new {
+            self.unskip(&name, kind);
+        }
+        let file = self.file.clone();
+        let (map, order) = table(self.d);
+        if new {
+            order.push(name.clone());
+        }
+        map.insert(name, Decl { ty, symbol, file });
     }
 
     fn add_typedef(
@@ -840,13 +967,8 @@ impl<'s, 'd> Parser<'s, 'd> {
         align: Option<usize>,
         pos: usize,
     ) -> PResult<()> {
-        if let Some(other) = self.ordinary_kind(&name).filter(|k| *k != "a type name") {
-            return self.conflict(
-                pos,
-                &name,
-                DeclKind::Type,
-                format!("`{name}` is already declared as {other}"),
-            );
+        if !self.admit(&name, DeclKind::Type, pos)? {
+            return Ok(());
         }
         if let Some(old) = self.typedef(&name) {
             if ty::same_ty(&old.ty, &ty) && old.align == align {
@@ -864,8 +986,7 @@ impl<'s, 'd> Parser<'s, 'd> {
             _ => ty,
         };
         if let Ty::Unsupported(r) = &ty {
-            let reason = format!("{r} (at {})", self.location(pos));
-            self.skip(name.clone(), DeclKind::Type, reason);
+            self.skip_at(name.clone(), DeclKind::Type, r, pos);
         }
         self.d.typedef_order.push(name.clone());
         self.d.typedefs.insert(name, Typedef { ty, align });
@@ -881,78 +1002,49 @@ impl<'s, 'd> Parser<'s, 'd> {
         has_body: bool,
         pos: usize,
     ) -> PResult<()> {
+        const KIND: DeclKind = DeclKind::Function;
         if storage == Storage::Static {
             let what = if has_body {
                 "a static function defined in the header"
             } else {
                 "a static function"
             };
-            self.skip(
+            self.skip_at(
                 name,
-                DeclKind::Function,
-                format!("{what}: no library exports it (at {})", self.location(pos)),
+                KIND,
+                format_args!("{what}: no library exports it"),
+                pos,
             );
             return Ok(());
         }
-        if let Some(other) = self.ordinary_kind(&name).filter(|k| *k != "a function") {
-            return self.conflict(
-                pos,
-                &name,
-                DeclKind::Function,
-                format!("`{name}` is already declared as {other}"),
-            );
+        if !self.admit(&name, KIND, pos)? {
+            return Ok(());
         }
         if let Err(r) = Ty::Func(f.clone()).ctype() {
-            let reason = format!("{r} (at {})", self.location(pos));
-            self.skip(name, DeclKind::Function, reason);
+            self.skip_at(name, KIND, r, pos);
             return Ok(());
         }
-        let old = self
-            .d
-            .functions
-            .get(&name)
-            .or_else(|| self.base.and_then(|b| b.functions.get(&name)));
-        if let Some(old) = old {
-            let same = ty::same_ty(&Ty::Func(old.ty.clone()), &Ty::Func(f.clone()));
-            if same || !f.prototyped {
-                // A later `__asm__("label")` renames the symbol, as in gcc
-                // (glibc declares fscanf, then redirects it).
-                if let (Some(sym), Some(entry)) = (symbol, self.d.functions.get_mut(&name)) {
-                    entry.symbol = Some(sym);
+        let new = match self.known(|d| &d.functions, &name) {
+            None => true,
+            Some(old) => {
+                let same = ty::same_ty(&Ty::Func(old.ty.clone()), &Ty::Func(f.clone()));
+                if same || !f.prototyped {
+                    // A later `__asm__("label")` renames the symbol, as in gcc
+                    // (glibc declares fscanf, then redirects it).
+                    if let (Some(sym), Some(entry)) = (symbol, self.d.functions.get_mut(&name)) {
+                        entry.symbol = Some(sym);
+                    }
+                    return Ok(());
                 }
-                return Ok(());
+                if old.ty.prototyped {
+                    let what = format!("`{name}` is already declared with a different prototype");
+                    return self.conflict(pos, &name, KIND, what);
+                }
+                false // a prototype after a declaration without one completes it
             }
-            if old.ty.prototyped {
-                return self.conflict(
-                    pos,
-                    &name,
-                    DeclKind::Function,
-                    format!("`{name}` is already declared with a different prototype"),
-                );
-            }
-            // A prototype after a declaration without one completes it.
-            let file = self.file.clone();
-            self.d.functions.insert(
-                name,
-                FuncDecl {
-                    ty: f,
-                    symbol,
-                    file,
-                },
-            );
-            return Ok(());
-        }
-        self.unskip(&name, DeclKind::Function);
-        self.d.function_order.push(name.clone());
-        let file = self.file.clone();
-        self.d.functions.insert(
-            name,
-            FuncDecl {
-                ty: f,
-                symbol,
-                file,
-            },
-        );
+        };
+        let table: TableOf<_> = |d| (&mut d.functions, &mut d.function_order);
+        self.store(KIND, name, f, symbol, new, table);
         Ok(())
     }
 
@@ -964,98 +1056,55 @@ impl<'s, 'd> Parser<'s, 'd> {
         storage: Storage,
         pos: usize,
     ) -> PResult<()> {
+        const KIND: DeclKind = DeclKind::Variable;
         if storage == Storage::Static {
-            self.skip(
-                name,
-                DeclKind::Variable,
-                format!(
-                    "a static variable: no library exports it (at {})",
-                    self.location(pos)
-                ),
-            );
+            self.skip_at(name, KIND, "a static variable: no library exports it", pos);
             return Ok(());
         }
         if ty.is_void() {
             return Err(self.err_at(pos, format!("the variable `{name}` has type void")));
         }
-        if let Some(other) = self.ordinary_kind(&name).filter(|k| *k != "a variable") {
-            return self.conflict(
-                pos,
-                &name,
-                DeclKind::Variable,
-                format!("`{name}` is already declared as {other}"),
-            );
+        if !self.admit(&name, KIND, pos)? {
+            return Ok(());
         }
         let ct = match ty.ctype() {
             Ok(t) => t,
             Err(r) => {
-                let reason = format!("{r} (at {})", self.location(pos));
-                self.skip(name, DeclKind::Variable, reason);
+                self.skip_at(name, KIND, r, pos);
                 return Ok(());
             }
         };
-        let old = self
-            .d
-            .variables
-            .get(&name)
-            .or_else(|| self.base.and_then(|b| b.variables.get(&name)));
-        if let Some(old) = old {
-            if ty::same_type(&old.ty, &ct) {
-                return Ok(());
+        let new = match self.known(|d| &d.variables, &name) {
+            None => true,
+            Some(old) => {
+                if ty::same_type(&old.ty, &ct) {
+                    return Ok(());
+                }
+                // `extern int a[];` completed by `int a[4];`.
+                let completes = old.ty.array_len() == Some(0)
+                    && ct.array_len().is_some()
+                    && old.ty.element() == ct.element();
+                if !completes {
+                    let what = format!("`{name}` is already declared with a different type");
+                    return self.conflict(pos, &name, KIND, what);
+                }
+                false
             }
-            // `extern int a[];` completed by `int a[4];`.
-            let completes = old.ty.array_len() == Some(0)
-                && ct.array_len().is_some()
-                && old.ty.element() == ct.element();
-            if !completes {
-                return self.conflict(
-                    pos,
-                    &name,
-                    DeclKind::Variable,
-                    format!("`{name}` is already declared with a different type"),
-                );
-            }
-            let file = self.file.clone();
-            self.d.variables.insert(
-                name,
-                VarDecl {
-                    ty: ct,
-                    symbol,
-                    file,
-                },
-            );
-            return Ok(());
-        }
-        self.unskip(&name, DeclKind::Variable);
-        self.d.variable_order.push(name.clone());
-        let file = self.file.clone();
-        self.d.variables.insert(
-            name,
-            VarDecl {
-                ty: ct,
-                symbol,
-                file,
-            },
-        );
+        };
+        let table: TableOf<_> = |d| (&mut d.variables, &mut d.variable_order);
+        self.store(KIND, name, ct, symbol, new, table);
         Ok(())
     }
 
     // ---- lookups ----------------------------------------------------------------------------
 
     fn typedef(&self, name: &str) -> Option<&Typedef> {
-        self.d
-            .typedefs
-            .get(name)
-            .or_else(|| self.base.and_then(|b| b.typedefs.get(name)))
+        self.known(|d| &d.typedefs, name)
     }
 
     /// Whether `name` is a type name here (not hidden by a parameter name).
     fn is_type_name(&self, name: &str) -> bool {
-        if self
-            .scopes
-            .iter()
-            .any(|s| s.names.iter().any(|n| n == name))
-        {
+        if self.scopes.iter().any(|s| s.names.contains(name)) {
             return false;
         }
         self.typedef(name).is_some() || ty::BUILTIN_TYPEDEFS.contains_key(name)
@@ -1074,11 +1123,7 @@ impl<'s, 'd> Parser<'s, 'd> {
                 return Some(t.clone());
             }
         }
-        self.d
-            .tags
-            .get(name)
-            .or_else(|| self.base.and_then(|b| b.tags.get(name)))
-            .cloned()
+        self.known(|d| &d.tags, name).cloned()
     }
 
     /// Registers a tag in the innermost scope.
@@ -1120,23 +1165,6 @@ impl<'s, 'd> Parser<'s, 'd> {
         let mut align: Option<usize> = None;
         let mut anon_record = false;
         let mut has_tag = false;
-        #[derive(Default)]
-        struct Counts {
-            void: u8,
-            char: u8,
-            short: u8,
-            int: u8,
-            long: u8,
-            float: u8,
-            double: u8,
-            signed: u8,
-            unsigned: u8,
-            bool: u8,
-            complex: u8,
-            int128: u8,
-            ext: Option<ExtFloat>,
-            any: bool,
-        }
         let mut c = Counts::default();
         loop {
             let t = self.tok();
@@ -1188,66 +1216,21 @@ impl<'s, 'd> Parser<'s, 'd> {
                             self.alignment_value()?
                         };
                         self.expect(P::RParen, "`)` after _Alignas(")?;
-                        align = Some(align.map_or(a, |b| b.max(a)));
+                        align = max_align(align, Some(a));
                     }
-                    Kw::Void => {
-                        c.void = c.void.saturating_add(1);
-                        c.any = true;
-                        self.bump();
-                    }
-                    Kw::Char => {
-                        c.char = c.char.saturating_add(1);
-                        c.any = true;
-                        self.bump();
-                    }
-                    Kw::Short => {
-                        c.short = c.short.saturating_add(1);
-                        c.any = true;
-                        self.bump();
-                    }
-                    Kw::Int => {
-                        c.int = c.int.saturating_add(1);
-                        c.any = true;
-                        self.bump();
-                    }
-                    Kw::Long => {
-                        c.long = c.long.saturating_add(1);
-                        c.any = true;
-                        self.bump();
-                    }
-                    Kw::Float => {
-                        c.float = c.float.saturating_add(1);
-                        c.any = true;
-                        self.bump();
-                    }
-                    Kw::Double => {
-                        c.double = c.double.saturating_add(1);
-                        c.any = true;
-                        self.bump();
-                    }
-                    Kw::Signed => {
-                        c.signed = c.signed.saturating_add(1);
-                        c.any = true;
-                        self.bump();
-                    }
-                    Kw::Unsigned => {
-                        c.unsigned = c.unsigned.saturating_add(1);
-                        c.any = true;
-                        self.bump();
-                    }
-                    Kw::Bool => {
-                        c.bool = c.bool.saturating_add(1);
-                        c.any = true;
-                        self.bump();
-                    }
-                    Kw::Complex => {
-                        c.complex = c.complex.saturating_add(1);
-                        c.any = true;
-                        self.bump();
-                    }
-                    Kw::Int128 => {
-                        c.int128 = c.int128.saturating_add(1);
-                        c.any = true;
+                    Kw::Void
+                    | Kw::Char
+                    | Kw::Short
+                    | Kw::Int
+                    | Kw::Long
+                    | Kw::Float
+                    | Kw::Double
+                    | Kw::Signed
+                    | Kw::Unsigned
+                    | Kw::Bool
+                    | Kw::Complex
+                    | Kw::Int128 => {
+                        c.count(k);
                         self.bump();
                     }
                     Kw::ExtFloat(e) => {
@@ -1307,18 +1290,11 @@ impl<'s, 'd> Parser<'s, 'd> {
                 if !c.any {
                     return Err(self.expected("a type"));
                 }
-                let ty = resolve_counts(
-                    c.void, c.char, c.short, c.int, c.long, c.float, c.double, c.signed,
-                    c.unsigned, c.bool, c.complex, c.int128, c.ext,
-                )
-                .map_err(|m| self.err_at(start, m))?;
+                let ty = resolve_counts(&c).map_err(|m| self.err_at(start, m))?;
                 (ty, None)
             }
         };
-        let align = match (align, typedef_align) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        };
+        let align = max_align(align, typedef_align);
         Ok(Specs {
             storage,
             base,
@@ -1342,7 +1318,7 @@ impl<'s, 'd> Parser<'s, 'd> {
 
     fn typeof_specifier(&mut self) -> PResult<Ty> {
         self.bump();
-        let open = self.tok().start;
+        let open = self.tok();
         self.expect(P::LParen, "`(` after typeof")?;
         if self.starts_type() {
             let t = self.type_name()?;
@@ -1353,20 +1329,10 @@ impl<'s, 'd> Parser<'s, 'd> {
             let name = self.text().to_string();
             self.bump();
             self.bump();
-            let f = self
-                .d
-                .functions
-                .get(&name)
-                .or_else(|| self.base.and_then(|b| b.functions.get(&name)));
-            if let Some(f) = f {
+            if let Some(f) = self.known(|d| &d.functions, &name) {
                 return Ok(Ty::Func(f.ty.clone()));
             }
-            let v = self
-                .d
-                .variables
-                .get(&name)
-                .or_else(|| self.base.and_then(|b| b.variables.get(&name)));
-            if let Some(v) = v {
+            if let Some(v) = self.known(|d| &d.variables, &name) {
                 return Ok(Ty::C(v.ty.clone()));
             }
             return Ok(Ty::unsupported(format!(
@@ -1374,22 +1340,7 @@ impl<'s, 'd> Parser<'s, 'd> {
             )));
         }
         // Any other expression: skip it.
-        let mut depth = 1usize;
-        loop {
-            match self.peek() {
-                Tok::Punct(P::LParen) => depth += 1,
-                Tok::Punct(P::RParen) => {
-                    depth -= 1;
-                    if depth == 0 {
-                        self.bump();
-                        break;
-                    }
-                }
-                Tok::Eof => return Err(self.err_at(open, "`(` is never closed")),
-                _ => {}
-            }
-            self.bump();
-        }
+        self.skip_to_close(open, 1)?;
         Ok(Ty::unsupported(
             "__typeof__ of an expression rctypes cannot evaluate",
         ))
@@ -1453,7 +1404,7 @@ impl<'s, 'd> Parser<'s, 'd> {
                 } else {
                     BIGGEST_ALIGNMENT
                 };
-                out.aligned = Some(out.aligned.map_or(a, |b| b.max(a)));
+                out.aligned = max_align(out.aligned, Some(a));
                 return Ok(());
             }
             "mode" => {
@@ -1502,9 +1453,9 @@ impl<'s, 'd> Parser<'s, 'd> {
 
     // ---- structures and unions ------------------------------------------------------------
 
-    fn record_specifier(&mut self, kind: RecordKind, in_typedef: bool) -> PResult<(Ty, bool)> {
-        let kw_pos = self.tok().start;
-        self.bump();
+    /// After `struct`, `union` or `enum`: attributes, the tag (with its
+    /// offset) if there is one, and attributes.
+    fn tag_and_attributes(&mut self) -> PResult<(Option<(String, usize)>, Attrs)> {
         let mut attrs = self.attributes()?;
         let tag = if self.peek() == Tok::Ident {
             let t = (self.text().to_string(), self.tok().start);
@@ -1514,42 +1465,57 @@ impl<'s, 'd> Parser<'s, 'd> {
             None
         };
         attrs.merge(self.attributes()?);
-        let kw = if kind == RecordKind::Struct {
-            "struct"
-        } else {
-            "union"
-        };
-        let tag_kind = if kind == RecordKind::Struct {
-            TagKind::Struct
-        } else {
-            TagKind::Union
+        Ok((tag, attrs))
+    }
+
+    /// `tag` used as another kind of tag than it was declared as.
+    fn tag_conflict(&self, pos: usize, tag: &str, old: TagKind) -> PErr {
+        self.err_at(
+            pos,
+            format!("`{tag}` is already declared as {} {tag}", old.keyword()),
+        )
+    }
+
+    fn record_specifier(&mut self, kind: RecordKind, in_typedef: bool) -> PResult<(Ty, bool)> {
+        let kw_pos = self.tok().start;
+        self.bump();
+        let (tag, attrs) = self.tag_and_attributes()?;
+        let tag_kind = match kind {
+            RecordKind::Struct => TagKind::Struct,
+            RecordKind::Union => TagKind::Union,
         };
         if !self.at(P::LBrace) {
             let Some((tag, tag_pos)) = tag else {
+                let kw = tag_kind.keyword();
                 return Err(self.expected(&format!("a tag or `{{` after `{kw}`")));
             };
             return Ok((self.tag_reference(tag_kind, &tag, tag_pos)?, false));
         }
-        self.enter()?;
-        // A definition.
+        self.nested(|p| p.record_definition(kind, tag_kind, kw_pos, tag, attrs, in_typedef))
+    }
+
+    /// A structure or union's body, from `{`: the record type, and whether
+    /// it is untagged.
+    fn record_definition(
+        &mut self,
+        kind: RecordKind,
+        tag_kind: TagKind,
+        kw_pos: usize,
+        tag: Option<(String, usize)>,
+        mut attrs: Attrs,
+        in_typedef: bool,
+    ) -> PResult<(Ty, bool)> {
+        let kw = tag_kind.keyword();
         let (target, redefinition, name) = match &tag {
             Some((t, tag_pos)) => {
                 let full = format!("{kw} {t}");
                 let existing = match self.scopes.last() {
                     Some(s) => s.tags.get(t).cloned(),
-                    None => self
-                        .d
-                        .tags
-                        .get(t)
-                        .or_else(|| self.base.and_then(|b| b.tags.get(t)))
-                        .cloned(),
+                    None => self.known(|d| &d.tags, t).cloned(),
                 };
                 match existing {
                     Some(old) if old.kind != tag_kind => {
-                        return Err(self.err_at(
-                            *tag_pos,
-                            format!("`{t}` is already declared as {} {t}", old.kind.keyword()),
-                        ));
+                        return Err(self.tag_conflict(*tag_pos, t, old.kind));
                     }
                     Some(old) => match old.ty {
                         Some(ty) if ty.is_incomplete() => (ty, false, full),
@@ -1586,7 +1552,6 @@ impl<'s, 'd> Parser<'s, 'd> {
         let pack = self.pack;
         self.expect(P::RBrace, "`}` at the end of the members")?;
         attrs.merge(self.attributes()?);
-        self.leave();
 
         let too_deep = fields
             .iter()
@@ -1625,11 +1590,7 @@ impl<'s, 'd> Parser<'s, 'd> {
                     Ty::C(target)
                 }
             }
-            Err(reason) => {
-                let reason = format!("{reason} (at {})", self.location(kw_pos));
-                self.skip(name, DeclKind::Type, reason.clone());
-                Ty::unsupported(reason)
-            }
+            Err(reason) => Ty::unsupported(self.skip_at(name, DeclKind::Type, reason, kw_pos)),
         };
         Ok((ty, tag.is_none()))
     }
@@ -1693,10 +1654,7 @@ impl<'s, 'd> Parser<'s, 'd> {
     fn tag_reference(&mut self, kind: TagKind, tag: &str, pos: usize) -> PResult<Ty> {
         if let Some(t) = self.find_tag(tag) {
             if t.kind != kind {
-                return Err(self.err_at(
-                    pos,
-                    format!("`{tag}` is already declared as {} {tag}", t.kind.keyword()),
-                ));
+                return Err(self.tag_conflict(pos, tag, t.kind));
             }
             return Ok(Ty::C(t.ty.unwrap_or_else(CType::c_uint)));
         }
@@ -1743,7 +1701,7 @@ impl<'s, 'd> Parser<'s, 'd> {
                         name: format!("${}", self.anon_members),
                         ty: specs.base.clone(),
                         bits: None,
-                        align: specs.align.or(specs.attrs.aligned),
+                        align: max_align(specs.align, specs.attrs.aligned),
                         packed: specs.attrs.packed,
                         anonymous: true,
                     });
@@ -1776,30 +1734,17 @@ impl<'s, 'd> Parser<'s, 'd> {
                 } else {
                     None
                 };
-                let mut attrs = specs.attrs.clone();
-                attrs.merge(d.attrs.clone());
-                attrs.merge(self.attributes()?);
-                let pos = d.name.as_ref().map_or(specs.start, |n| n.1);
-                let mut base = specs.base.clone();
-                if let Some(mode) = attrs.mode {
-                    base = apply_mode(&base, mode);
-                }
-                if let Some(u) = &attrs.unsupported {
-                    base = Ty::unsupported(u.clone());
-                }
-                let ty = self.apply(base, &d.ops, pos)?;
+                let (ty, attrs) = self.declarator_type(&specs, &d)?;
                 if matches!(ty, Ty::Func(_)) {
-                    return Err(self.err_at(pos, "a member cannot have a function type"));
+                    return Err(
+                        self.err_at(d.pos(specs.start), "a member cannot have a function type")
+                    );
                 }
-                let align = match (specs.align, attrs.aligned) {
-                    (Some(a), Some(b)) => Some(a.max(b)),
-                    (a, b) => a.or(b),
-                };
                 fields.push(FieldPlan {
                     name: d.name.map(|n| n.0).unwrap_or_default(),
                     ty,
                     bits,
-                    align,
+                    align: max_align(specs.align, attrs.aligned),
                     packed: attrs.packed,
                     anonymous: false,
                 });
@@ -1816,18 +1761,11 @@ impl<'s, 'd> Parser<'s, 'd> {
 
     fn enum_specifier(&mut self) -> PResult<Ty> {
         self.bump();
-        let mut attrs = self.attributes()?;
-        let tag = if self.peek() == Tok::Ident {
-            let t = (self.text().to_string(), self.tok().start);
-            self.bump();
-            Some(t)
-        } else {
-            None
-        };
-        attrs.merge(self.attributes()?);
+        let (tag, mut attrs) = self.tag_and_attributes()?;
         let mut fixed: Option<Ty> = None;
         if self.eat(P::Colon) {
-            let s = self.specifiers()?;
+            // The underlying type's specifiers may hold another enum.
+            let s = self.nested(Self::specifiers)?;
             fixed = Some(s.base);
         }
         if !self.at(P::LBrace) {
@@ -1884,10 +1822,7 @@ impl<'s, 'd> Parser<'s, 'd> {
         if let Some((t, pos)) = tag {
             if let Some(old) = self.find_tag(&t) {
                 if old.kind != TagKind::Enum {
-                    return Err(self.err_at(
-                        pos,
-                        format!("`{t}` is already declared as {} {t}", old.kind.keyword()),
-                    ));
+                    return Err(self.tag_conflict(pos, &t, old.kind));
                 }
             }
             self.set_tag(
@@ -1914,12 +1849,7 @@ impl<'s, 'd> Parser<'s, 'd> {
                 IntTy::ULLONG
             },
         );
-        let old = self
-            .d
-            .enum_consts
-            .get(&name)
-            .or_else(|| self.base.and_then(|b| b.enum_consts.get(&name)));
-        if let Some(old) = old {
+        if let Some(old) = self.known(|d| &d.enum_consts, &name) {
             if old.as_int() == Some(value) {
                 return Ok(());
             }
@@ -1930,13 +1860,8 @@ impl<'s, 'd> Parser<'s, 'd> {
                 format!("`{name}` is already an enum constant with another value"),
             );
         }
-        if let Some(other) = self.ordinary_kind(&name) {
-            return self.conflict(
-                pos,
-                &name,
-                DeclKind::Constant,
-                format!("`{name}` is already declared as {other}"),
-            );
+        if !self.admit(&name, DeclKind::Constant, pos)? {
+            return Ok(());
         }
         self.d.enum_order.push(name.clone());
         self.d.enum_consts.insert(name, v);
@@ -1946,10 +1871,7 @@ impl<'s, 'd> Parser<'s, 'd> {
     // ---- declarators ----------------------------------------------------------------------
 
     fn declarator(&mut self, mode: DMode) -> PResult<Declarator> {
-        self.enter()?;
-        let r = self.declarator_inner(mode);
-        self.leave();
-        r
+        self.nested(|p| p.declarator_inner(mode))
     }
 
     fn declarator_inner(&mut self, mode: DMode) -> PResult<Declarator> {
@@ -2081,13 +2003,13 @@ impl<'s, 'd> Parser<'s, 'd> {
     }
 
     fn parameters(&mut self) -> PResult<FnParts> {
-        self.enter()?;
-        self.bump(); // (
-        self.scopes.push(Scope::default());
-        let r = self.parameters_inner();
-        self.scopes.pop();
-        self.leave();
-        r
+        self.nested(|p| {
+            p.bump(); // (
+            p.scopes.push(Scope::default());
+            let r = p.parameters_inner();
+            p.scopes.pop();
+            r
+        })
     }
 
     fn parameters_inner(&mut self) -> PResult<FnParts> {
@@ -2120,15 +2042,8 @@ impl<'s, 'd> Parser<'s, 'd> {
             }
             let specs = self.specifiers()?;
             let d = self.declarator(DMode::Param)?;
-            let mut attrs = specs.attrs.clone();
-            attrs.merge(d.attrs.clone());
-            attrs.merge(self.attributes()?);
-            let pos = d.name.as_ref().map_or(specs.start, |n| n.1);
-            let mut base = specs.base.clone();
-            if let Some(mode) = attrs.mode {
-                base = apply_mode(&base, mode);
-            }
-            let ty = self.apply(base, &d.ops, pos)?;
+            let (ty, _) = self.declarator_type(&specs, &d)?;
+            let pos = d.pos(specs.start);
             if ty.is_void() {
                 return Err(self.err_at(pos, "a parameter cannot have type void"));
             }
@@ -2142,7 +2057,7 @@ impl<'s, 'd> Parser<'s, 'd> {
             };
             let name = d.name.map(|n| n.0);
             if let (Some(n), Some(scope)) = (&name, self.scopes.last_mut()) {
-                scope.names.push(n.clone());
+                scope.names.insert(n.clone());
             }
             params.push(Param { name, ty });
             if self.eat(P::Comma) {
@@ -2279,21 +2194,15 @@ impl<'s, 'd> Parser<'s, 'd> {
     /// A type name: specifiers and an abstract declarator (casts, sizeof,
     /// `type_of`, `str::parse`).
     pub(crate) fn type_name(&mut self) -> PResult<Ty> {
-        self.enter()?;
-        let r = (|| {
-            let specs = self.specifiers()?;
+        self.nested(|p| {
+            let specs = p.specifiers()?;
             if specs.storage != Storage::None {
-                return Err(self.err_at(specs.start, "a type name cannot have a storage class"));
+                return Err(p.err_at(specs.start, "a type name cannot have a storage class"));
             }
-            let d = self.declarator(DMode::Abstract)?;
-            let mut base = specs.base;
-            if let Some(u) = &specs.attrs.unsupported {
-                base = Ty::unsupported(u.clone());
-            }
-            self.apply(base, &d.ops, specs.start)
-        })();
-        self.leave();
-        r
+            let d = p.declarator(DMode::Abstract)?;
+            let (ty, _) = p.declared_type(&specs, &d.attrs, &d.ops, specs.start)?;
+            Ok(ty)
+        })
     }
 
     /// A whole text that is one type name.
@@ -2321,10 +2230,7 @@ impl<'s, 'd> Parser<'s, 'd> {
     /// A conditional expression (what array sizes, enumerators, bitfield
     /// widths and `#define` constants are).
     pub(crate) fn const_expr(&mut self) -> PResult<CVal> {
-        self.enter()?;
-        let r = self.conditional();
-        self.leave();
-        r
+        self.nested(Self::conditional)
     }
 
     /// A whole text that is one constant expression (a macro body).
@@ -2430,10 +2336,7 @@ impl<'s, 'd> Parser<'s, 'd> {
     }
 
     fn unary(&mut self) -> PResult<CVal> {
-        self.enter()?;
-        let r = self.unary_inner();
-        self.leave();
-        r
+        self.nested(Self::unary_inner)
     }
 
     fn unary_inner(&mut self) -> PResult<CVal> {
@@ -2518,12 +2421,9 @@ impl<'s, 'd> Parser<'s, 'd> {
                 let mut bytes = Vec::new();
                 let mut wide: Option<String> = None;
                 while self.peek() == Tok::Str {
-                    let text = self.text();
+                    let (is_wide, body) = lexer::literal(self.text());
                     let at = self.tok().start;
                     self.bump();
-                    let is_wide = !text.starts_with('"') && !text.starts_with("u8");
-                    let q = text.find('"').unwrap_or(0);
-                    let body = text.get(q + 1..text.len().saturating_sub(1)).unwrap_or("");
                     let Some(units) = lexer::unescape(body, is_wide) else {
                         return Err(self.err_at(at, "invalid escape in a string literal"));
                     };
@@ -2572,44 +2472,75 @@ impl<'s, 'd> Parser<'s, 'd> {
                 return Some(v);
             }
         }
-        self.d
-            .enum_consts
-            .get(name)
-            .or_else(|| self.base.and_then(|b| b.enum_consts.get(name)))
-            .cloned()
+        self.known(|d| &d.enum_consts, name).cloned()
     }
 
-    /// The value of an object-like macro whose body is a constant expression.
+    /// The value of an object-like macro whose body is a constant
+    /// expression.
+    ///
+    /// Each macro is evaluated once, its body at this nesting depth (a
+    /// macro's value counts towards [`MAX_DEPTH`] where it is used), so
+    /// that a value does not depend on which macro was asked for first: a
+    /// chain of macros too deep to evaluate from one place is too deep from
+    /// every place.
     pub(crate) fn macro_value(&mut self, name: &str) -> Option<CVal> {
-        if let Some(v) = self.macro_cache.get(name) {
-            return v.clone();
+        let depth = self.depth;
+        match self.macro_cache.get(name) {
+            Some(Cached::Done { value, need }) => {
+                let reached = depth.saturating_add(*need);
+                if reached <= MAX_DEPTH {
+                    self.deepest = self.deepest.max(reached);
+                    return value.clone();
+                }
+                self.cut = true;
+                return None;
+            }
+            Some(Cached::Cut { at }) if depth >= *at => {
+                self.cut = true;
+                return None;
+            }
+            _ => {}
         }
-        let m = self
-            .d
-            .macros
-            .get(name)
-            .or_else(|| self.base.and_then(|b| b.macros.get(name)))?;
-        if m.params.is_some() || m.body.is_empty() || self.macro_stack.len() >= MAX_DEPTH / 2 {
+        let m = self.known(|d| &d.macros, name)?;
+        if m.params.is_some() || m.body.is_empty() {
             return None;
         }
         let body = m.body.clone();
         self.macro_stack.push(name.to_string());
         let stack = std::mem::take(&mut self.macro_stack);
         let cache = std::mem::take(&mut self.macro_cache);
-        let depth = self.depth;
-        let (v, stack, cache) = {
+        let (value, stack, cache, deepest, cut) = {
             let mut sub = Parser::new(&body, &mut *self.d, self.base, true);
             sub.macro_stack = stack;
             sub.macro_cache = cache;
             sub.depth = depth;
-            let v = sub.whole_const_expr().ok();
-            (v, sub.macro_stack, sub.macro_cache)
+            sub.deepest = depth;
+            let value = sub.whole_const_expr().ok();
+            (
+                value,
+                sub.macro_stack,
+                sub.macro_cache,
+                sub.deepest,
+                sub.cut,
+            )
         };
         self.macro_stack = stack;
         self.macro_cache = cache;
         self.macro_stack.pop();
-        self.macro_cache.insert(name.to_string(), v.clone());
-        v
+        self.deepest = self.deepest.max(deepest);
+        // Without a value because the bound stopped it: not a fact about
+        // the macro, but about where it was asked for.
+        let entry = if cut && value.is_none() {
+            self.cut = true;
+            Cached::Cut { at: depth }
+        } else {
+            Cached::Done {
+                value: value.clone(),
+                need: deepest.saturating_sub(depth),
+            }
+        };
+        self.macro_cache.insert(name.to_string(), entry);
+        value
     }
 }
 
@@ -2775,9 +2706,7 @@ fn cast_target(ty: &Ty) -> Option<CastTo> {
 /// A character constant's value: `int` for narrow ones (a `char` converted,
 /// so signed where `char` is), `wchar_t` for wide ones.
 fn char_value(text: &str) -> Result<CVal, String> {
-    let wide = !text.starts_with('\'');
-    let q = text.find('\'').unwrap_or(0);
-    let body = text.get(q + 1..text.len().saturating_sub(1)).unwrap_or("");
+    let (wide, body) = lexer::literal(text);
     let units = lexer::unescape(body, wide).ok_or("invalid escape in a character constant")?;
     match units.as_slice() {
         [u] => {
@@ -2794,9 +2723,9 @@ fn char_value(text: &str) -> Result<CVal, String> {
     }
 }
 
-/// The type C's list of type specifiers names.
-#[allow(clippy::too_many_arguments)]
-fn resolve_counts(
+/// How many times each type specifier keyword was given (`long long` is two).
+#[derive(Default)]
+struct Counts {
     void: u8,
     char: u8,
     short: u8,
@@ -2806,11 +2735,57 @@ fn resolve_counts(
     double: u8,
     signed: u8,
     unsigned: u8,
-    bool_: u8,
+    bool: u8,
     complex: u8,
     int128: u8,
+    /// `_FloatN` and friends (at most one).
     ext: Option<ExtFloat>,
-) -> Result<Ty, String> {
+    /// Whether any was given.
+    any: bool,
+}
+
+impl Counts {
+    /// Counts one type specifier keyword (the counts saturate: more than
+    /// two of any is invalid anyway).
+    fn count(&mut self, k: Kw) {
+        let n = match k {
+            Kw::Void => &mut self.void,
+            Kw::Char => &mut self.char,
+            Kw::Short => &mut self.short,
+            Kw::Int => &mut self.int,
+            Kw::Long => &mut self.long,
+            Kw::Float => &mut self.float,
+            Kw::Double => &mut self.double,
+            Kw::Signed => &mut self.signed,
+            Kw::Unsigned => &mut self.unsigned,
+            Kw::Bool => &mut self.bool,
+            Kw::Complex => &mut self.complex,
+            Kw::Int128 => &mut self.int128,
+            _ => return,
+        };
+        *n = n.saturating_add(1);
+        self.any = true;
+    }
+}
+
+/// The type C's list of type specifiers names.
+fn resolve_counts(c: &Counts) -> Result<Ty, String> {
+    let &Counts {
+        void,
+        char,
+        short,
+        int,
+        long,
+        float,
+        double,
+        signed,
+        unsigned,
+        bool: bool_,
+        complex,
+        int128,
+        ext,
+        any: _,
+    } = c;
     let invalid = || Err("invalid combination of type specifiers".to_string());
     if [
         void, char, short, int, float, double, signed, unsigned, bool_, complex, int128,
