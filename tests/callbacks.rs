@@ -815,3 +815,131 @@ fn typed_callbacks_check_their_prototype_and_catch_panics() -> rctypes::Result<(
     assert_eq!(cb.failures(), 1);
     Ok(())
 }
+
+#[test]
+fn more_typed_callbacks_than_thunks_all_work_and_slots_are_reused() -> rctypes::Result<()> {
+    // Typed callbacks whose arguments travel in registers are entered
+    // through a pool of typed thunks; past it, through the general entry.
+    // Either way each reaches its own closure, and dropped ones free room.
+    let apply = func(
+        "apply",
+        [binop(), CType::c_int(), CType::c_int()],
+        CType::c_int(),
+    );
+    let proto = binop();
+    for round in 0..2i32 {
+        let made: Vec<Callback> = (0..4200i32)
+            .map(|k| {
+                Callback::typed::<fn(i32, i32) -> i32>(&proto, move |a: i32, b: i32| {
+                    a * k + b + round
+                })
+            })
+            .collect::<rctypes::Result<_>>()?;
+        for (k, cb) in made
+            .iter()
+            .enumerate()
+            .step_by(97)
+            .chain(made.iter().enumerate().rev().take(3))
+        {
+            let k = i64::try_from(k).unwrap();
+            assert_eq!(
+                call(&apply, &[cb.into(), 3.into(), 4.into()])?,
+                Value::Int(3 * k + 4 + i64::from(round))
+            );
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn typed_callbacks_swap_errno_and_take_stack_arguments() -> rctypes::Result<()> {
+    let proto = CType::function(CType::c_int(), []);
+    let through = func("errno_through", [proto.clone()], CType::c_int());
+    let cb = Callback::typed::<fn() -> i32>(&proto, || {
+        let seen = get_errno();
+        set_errno(9);
+        seen
+    })?
+    .use_errno(true);
+    set_errno(1234);
+    assert_eq!(call(&through, &[(&cb).into()])?, Value::Int(5 * 1000 + 9));
+    assert_eq!(get_errno(), 1234);
+
+    // seven integers: the seventh is on the stack, so not a direct entry
+    let long = CType::c_long();
+    let seven = CType::function(long.clone(), vec![long.clone(); 7]);
+    type Seven = fn(i64, i64, i64, i64, i64, i64, i64) -> i64;
+    let cb = Callback::typed::<Seven>(&seven, |a, b, c, d, e, f, g| {
+        a + 10 * b + 100 * c + 1000 * d + 10_000 * e + 100_000 * f + 1_000_000 * g
+    })?;
+    let apply7 = func("apply7", [seven], long);
+    assert_eq!(call(&apply7, &[(&cb).into()])?, Value::Int(7_654_321));
+    Ok(())
+}
+
+#[test]
+fn typed_callbacks_of_every_register_count_reach_their_closure() -> rctypes::Result<()> {
+    // Direct entries pass their context in the first general register the
+    // arguments leave free: one pool of thunks per count, 0 to 5; 6 goes
+    // through the general entry. Doubles between the integers use vector
+    // registers and must not shift anything.
+    let (l, d) = (CType::c_long(), CType::c_double());
+    // C's side: a call through the callback's address with its prototype
+    fn call_it(cb: &Callback, args: &[Value]) -> rctypes::Result<Value> {
+        let types: Vec<CType> = args
+            .iter()
+            .map(|a| match a {
+                Value::Float(_) => CType::c_double(),
+                _ => CType::c_long(),
+            })
+            .collect();
+        let ret = if cb.prototype().to_string().starts_with("CFUNCTYPE(c_double") {
+            CType::c_double()
+        } else {
+            CType::c_long()
+        };
+        let f = unsafe { Function::from_address(cb.address()) }
+            .argtypes(types)
+            .restype(ret);
+        unsafe { f.call(args) }
+    }
+    let p0 = CType::function(d.clone(), [d.clone()]);
+    let cb = Callback::typed::<fn(f64) -> f64>(&p0, |x| x * 2.0)?;
+    assert_eq!(call_it(&cb, &[1.25.into()])?, Value::Float(2.5));
+
+    let p1 = CType::function(l.clone(), [d.clone(), l.clone()]);
+    let cb = Callback::typed::<fn(f64, i64) -> i64>(&p1, |x, a| x as i64 * 100 + a)?;
+    assert_eq!(call_it(&cb, &[3.0.into(), 7.into()])?, Value::Int(307));
+
+    let p3 = CType::function(l.clone(), [l.clone(), d.clone(), l.clone(), l.clone()]);
+    let cb = Callback::typed::<fn(i64, f64, i64, i64) -> i64>(&p3, |a, x, b, c| {
+        a + 10 * b + 100 * c + 1000 * x as i64
+    })?;
+    assert_eq!(
+        call_it(&cb, &[1.into(), 4.0.into(), 2.into(), 3.into()])?,
+        Value::Int(4321)
+    );
+
+    let p4 = CType::function(d.clone(), vec![l.clone(); 4]);
+    let cb = Callback::typed::<fn(i64, i64, i64, i64) -> f64>(&p4, |a, b, c, e| {
+        (a + 10 * b + 100 * c + 1000 * e) as f64
+    })?;
+    let args: Vec<Value> = (1..=4).map(Value::from).collect();
+    assert_eq!(call_it(&cb, &args)?, Value::Float(4321.0));
+
+    let p5 = CType::function(l.clone(), vec![l.clone(); 5]);
+    let cb = Callback::typed::<fn(i64, i64, i64, i64, i64) -> i64>(&p5, |a, b, c, e, g| {
+        a + 10 * b + 100 * c + 1000 * e + 10_000 * g
+    })?;
+    let args: Vec<Value> = (1..=5).map(Value::from).collect();
+    assert_eq!(call_it(&cb, &args)?, Value::Int(54321));
+
+    let p6 = CType::function(l.clone(), vec![l.clone(); 6]);
+    type Six = fn(i64, i64, i64, i64, i64, i64) -> i64;
+    let cb = Callback::typed::<Six>(&p6, |a, b, c, e, g, h| {
+        a + 10 * b + 100 * c + 1000 * e + 10_000 * g + 100_000 * h
+    })?;
+    let args: Vec<Value> = (1..=6).map(Value::from).collect();
+    assert_eq!(call_it(&cb, &args)?, Value::Int(654_321));
+    Ok(())
+}

@@ -56,6 +56,27 @@ pub(crate) unsafe fn swap(real: *mut c_int, private: *mut c_int) {
     unsafe { std::ptr::swap(real, private) };
 }
 
+/// Runs `call` inside the errno swap when asked: the thread's private errno
+/// copy is swapped into the real `errno` immediately before and back
+/// immediately after, with nothing in between that could change it.
+#[inline(always)]
+pub(crate) fn swapped<R>(use_errno: bool, call: impl FnOnce() -> R) -> R {
+    if use_errno { swap_around(call) } else { call() }
+}
+
+/// [`swapped`] with the swap, out of the hot path's way.
+#[cold]
+#[inline(never)]
+fn swap_around<R>(call: impl FnOnce() -> R) -> R {
+    let (real, private) = (location(), private());
+    // SAFETY: this thread's errno pointers, swapped right around the call.
+    unsafe { swap(real, private) };
+    let r = call();
+    // SAFETY: as above.
+    unsafe { swap(real, private) };
+    r
+}
+
 /// `ctypes.get_errno()`: this thread's private errno copy, which holds what C
 /// left in `errno` during the last call made with `use_errno` on this thread.
 ///

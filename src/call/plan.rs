@@ -453,7 +453,7 @@ impl Plan {
         // where the signature places it; what they point into (strings in
         // `strings`, instances in `values`) outlives the call; the caller
         // guarantees `code` has this signature.
-        unsafe { run(use_errno, || stub(&mut regs, code)) };
+        unsafe { errno::swapped(use_errno, || stub(&mut regs, code)) };
         // `strings` lives until the result is decoded (it is dropped after
         // the tail expression): a result may point into an argument's copy
         // (a function that returns its `char *` argument).
@@ -589,7 +589,7 @@ impl Plan {
         unsafe {
             let f: unsafe extern "C" fn() = std::mem::transmute::<usize, unsafe extern "C" fn()>(f);
             let avalues = avalues.as_ptr().cast_mut();
-            run(use_errno, || {
+            errno::swapped(use_errno, || {
                 raw::ffi_call(cif.as_ptr(), Some(f), rvalue, avalues)
             });
         }
@@ -670,31 +670,6 @@ fn check_type(ty: &CType, role: Role, context: impl Fn() -> String) -> Result<()
         }
         _ => Ok(()),
     }
-}
-
-/// Runs `call` inside the errno swap when asked: the thread's private errno
-/// copy is swapped into the real `errno` immediately before and back
-/// immediately after, with nothing in between that could change it.
-#[inline(always)]
-pub(crate) fn run<R>(use_errno: bool, call: impl FnOnce() -> R) -> R {
-    if use_errno {
-        run_with_errno(call)
-    } else {
-        call()
-    }
-}
-
-/// [`run`] with the errno swap, out of the hot path's way.
-#[cold]
-#[inline(never)]
-fn run_with_errno<R>(call: impl FnOnce() -> R) -> R {
-    let (real, private) = (errno::location(), errno::private());
-    // SAFETY: this thread's errno pointers, swapped right around the call.
-    unsafe { errno::swap(real, private) };
-    let r = call();
-    // SAFETY: as above.
-    unsafe { errno::swap(real, private) };
-    r
 }
 
 /// Converts one argument into its registers or stack words.

@@ -17,7 +17,8 @@ use std::mem::{ManuallyDrop, MaybeUninit};
 use libffi::raw;
 
 use super::Function;
-use super::plan::{ArgKind, Plan, RetKind, ffi_arg, run};
+use super::errno;
+use super::plan::{ArgKind, Plan, RetKind, ffi_arg};
 #[cfg(all(target_arch = "x86_64", not(windows)))]
 use super::plan::{pair_result, place_arg};
 #[cfg(all(target_arch = "x86_64", not(windows)))]
@@ -517,7 +518,7 @@ impl<'a> PreparedCall<'a> {
         let regs = self.regs();
         // SAFETY: every argument is in the register the layout gives it (or
         // is the zero it started as); the caller guarantees the signature.
-        unsafe { run(quick.use_errno, || (quick.stub)(regs, quick.code)) };
+        unsafe { errno::swapped(quick.use_errno, || (quick.stub)(regs, quick.code)) };
         // SAFETY: every stub stores rax.
         unsafe { (*regs).rax() }
     }
@@ -638,7 +639,7 @@ impl<'a> PreparedCall<'a> {
             // `self.strings`, instances the caller keeps alive for 'a, the
             // result buffer) outlives the call; the caller guarantees the
             // signature.
-            unsafe { run(use_errno, || stub(regs, code)) };
+            unsafe { errno::swapped(use_errno, || stub(regs, code)) };
             drop(result_buffer);
             // SAFETY: the stub stored rax.
             let rax = unsafe { (*regs).rax() };
@@ -695,7 +696,7 @@ impl<'a> PreparedCall<'a> {
         unsafe {
             let code: unsafe extern "C" fn() =
                 std::mem::transmute::<usize, unsafe extern "C" fn()>(code);
-            run(use_errno, || {
+            errno::swapped(use_errno, || {
                 raw::ffi_call(cif.as_ptr(), Some(code), rvalue, avalues_ptr)
             });
         }

@@ -361,6 +361,25 @@ impl Layout {
         })
     }
 
+    /// For a direct typed entry: when every argument is one register and
+    /// the result is in `rax`/`xmm0` (or void), the number of general
+    /// registers the arguments use, if one is left over for the entry's
+    /// trailing context pointer.
+    pub(crate) fn free_gpr(&self) -> Option<u8> {
+        if self.words != 0 || !matches!(self.ret, RetPlace::Rax | RetPlace::Xmm0 | RetPlace::Void) {
+            return None;
+        }
+        let mut gprs = 0u8;
+        for place in &self.args {
+            match place {
+                Place::Word(Loc::Gpr(_)) => gprs += 1,
+                Place::Word(Loc::Sse(_)) => {}
+                _ => return None,
+            }
+        }
+        (gprs < 6).then_some(gprs)
+    }
+
     /// How many x87 values the result has.
     pub(crate) fn x87_results(&self) -> u64 {
         match self.ret {

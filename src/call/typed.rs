@@ -45,6 +45,9 @@ pub trait CReturn: sealed::Sealed {
     /// A callback's result as a word image (0 for `()`).
     #[doc(hidden)]
     fn result_word(self) -> u64;
+    /// The zero result C receives when a callback fails.
+    #[doc(hidden)]
+    fn zero() -> Self;
 }
 
 impl sealed::Sealed for () {}
@@ -58,6 +61,7 @@ impl CReturn for () {
     fn result_word(self) -> u64 {
         0
     }
+    fn zero() -> Self {}
 }
 
 impl<T: CRepr> CReturn for T {
@@ -69,6 +73,9 @@ impl<T: CRepr> CReturn for T {
     }
     fn result_word(self) -> u64 {
         self.to_word()
+    }
+    fn zero() -> Self {
+        T::from_word(0)
     }
 }
 
@@ -211,16 +218,31 @@ pub trait Signature: sealed::Sealed {
     fn mismatch(argtypes: &[CType], restype: &CType) -> Option<String>;
 }
 
-/// The body of a typed callback: the arguments' word images in, the
-/// result's word image out (the entries read and place them).
-pub(crate) type TypedBody = dyn Fn(&[u64]) -> u64 + Send + Sync;
+/// The body of a typed callback.
+pub trait TypedBody: Send + Sync {
+    /// Runs the closure over the arguments' word images, returning the
+    /// result's (the general entries read and place them).
+    fn call_words(&self, words: &[u64]) -> u64;
+
+    /// The direct entries, without and with ctypes' `use_errno`:
+    /// monomorphized `extern "C"` functions taking the signature's
+    /// arguments in their own registers plus a trailing pointer to a typed
+    /// thunk's slot (for prototypes whose arguments all travel in
+    /// registers, leaving a general register free); and the closure's
+    /// address for the slot.
+    #[cfg(all(target_arch = "x86_64", not(windows)))]
+    fn direct(&self) -> ([usize; 2], *const ());
+}
+
+/// A typed closure and its signature.
+pub(crate) struct TypedFn<Func, Sig>(Func, PhantomData<fn(Sig)>);
 
 /// A Rust closure `Fn(A, B, ...) -> R` usable as a typed callback of the
 /// signature `fn(A, B, ...) -> R` (see [`Callback::typed`](crate::Callback::typed)).
 pub trait TypedCallback<F>: Send + Sync + 'static {
-    /// The closure as a body reading its arguments from pointers.
+    /// The closure as a typed body.
     #[doc(hidden)]
-    fn into_body(self) -> Box<TypedBody>;
+    fn into_body(self) -> Box<dyn TypedBody>;
 }
 
 /// A [`Function`] with a signature known at compile time, made by
@@ -353,17 +375,45 @@ macro_rules! signatures {
         where
             Func: Fn($($a),*) -> R + Send + Sync + 'static,
         {
-            fn into_body(self) -> Box<TypedBody> {
-                Box::new(move |words: &[u64]| {
-                    let mut _next = words.iter();
-                    $(
-                        // the entry passes one word per parameter, each the
-                        // image of a value of the declared C type, which
-                        // `typed` checked is passed like this Rust type
-                        let $v: $a = <$a as CRepr>::from_word(_next.next().copied().unwrap_or(0));
-                    )*
-                    self($($v),*).result_word()
-                })
+            fn into_body(self) -> Box<dyn TypedBody> {
+                Box::new(TypedFn::<Func, fn($($a),*) -> R>(self, PhantomData))
+            }
+        }
+
+        impl<R: CReturn + 'static, $($a: CRepr + 'static,)* Func> TypedBody for TypedFn<Func, fn($($a),*) -> R>
+        where
+            Func: Fn($($a),*) -> R + Send + Sync + 'static,
+        {
+            fn call_words(&self, words: &[u64]) -> u64 {
+                let mut _next = words.iter();
+                $(
+                    // the entry passes one word per parameter, each the
+                    // image of a value of the declared C type, which
+                    // `typed` checked is passed like this Rust type
+                    let $v: $a = <$a as CRepr>::from_word(_next.next().copied().unwrap_or(0));
+                )*
+                (self.0)($($v),*).result_word()
+            }
+
+            #[cfg(all(target_arch = "x86_64", not(windows)))]
+            fn direct(&self) -> ([usize; 2], *const ()) {
+                /// Called by a typed thunk's mover with the arguments in
+                /// their registers and the thunk's slot after them.
+                extern "C" fn entry<const ERRNO: bool, R: CReturn, $($a: CRepr,)* Func: Fn($($a),*) -> R>(
+                    $($v: $a,)* slot: *const crate::callback::TypedSlot,
+                ) -> R {
+                    // SAFETY: the mover passes the slot of the thunk C
+                    // called, bound to a live callback (C calls only live
+                    // callbacks) whose closure is a `Func`.
+                    unsafe { crate::callback::run_direct::<ERRNO, R, Func>(slot, move |f: &Func| f($($v),*)) }
+                }
+                (
+                    [
+                        entry::<false, R, $($a,)* Func> as *const () as usize,
+                        entry::<true, R, $($a,)* Func> as *const () as usize,
+                    ],
+                    std::ptr::from_ref(&self.0).cast(),
+                )
             }
         }
 
@@ -383,7 +433,7 @@ macro_rules! signatures {
                 // `typed`); the caller guarantees the declaration is true.
                 let f: unsafe extern "C" fn($($a),*) -> R = unsafe { std::mem::transmute(self.code) };
                 // SAFETY: forwarded from the caller.
-                super::plan::run(self.use_errno, || unsafe { f($($v),*) })
+                super::errno::swapped(self.use_errno, || unsafe { f($($v),*) })
             }
         }
     )*};

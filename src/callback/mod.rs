@@ -15,6 +15,8 @@
 
 #[cfg(all(target_arch = "x86_64", not(windows)))]
 mod thunk;
+#[cfg(all(target_arch = "x86_64", not(windows)))]
+pub(crate) use thunk::TypedSlot;
 
 use std::cell::RefCell;
 use std::ffi::c_void;
@@ -148,9 +150,8 @@ enum Body {
     Values(Box<CallbackFn>),
     /// A closure that is not `Send + Sync` ([`Callback::new_local`]).
     Local(LocalBody),
-    /// A typed closure over the arguments' word images
-    /// ([`Callback::typed`]).
-    Typed(Box<TypedBody>),
+    /// A typed closure ([`Callback::typed`]).
+    Typed(Box<dyn TypedBody>),
 }
 
 /// A closure that may run, and be dropped, only on the thread that made it.
@@ -179,6 +180,9 @@ enum Entry {
     /// A thunk of the pool; its slot is released when it is dropped.
     #[cfg(all(target_arch = "x86_64", not(windows)))]
     Thunk(#[allow(dead_code)] thunk::Thunk),
+    /// A typed thunk, which calls a typed closure's direct entry.
+    #[cfg(all(target_arch = "x86_64", not(windows)))]
+    TypedThunk(thunk::TypedThunk),
 }
 
 /// What every invocation needs.
@@ -187,7 +191,9 @@ pub(super) struct Shared {
     prototype: CType,
     /// The compiled prototype: conversions, and the layout a thunk reads.
     pub(super) plan: Plan,
-    body: Body,
+    /// Dropped in `Drop`, where a panic in a capture's `Drop` is contained
+    /// (the last handle may go in a callback's entry, called from C).
+    body: ManuallyDrop<Body>,
     use_errno: AtomicBool,
     /// The most recent failure not yet taken.
     last_error: Mutex<Option<Error>>,
@@ -213,6 +219,15 @@ impl Drop for CallbackInner {
             // once, here; `shared` is still alive (it is dropped after this).
             unsafe { raw::ffi_closure_free(closure.cast()) };
         }
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // SAFETY: taken once, here; `body` is not used afterwards.
+        let body = unsafe { ManuallyDrop::take(&mut self.body) };
+        drop_contained(body);
+        drop_contained(self.last_error.get_mut().map(Option::take));
     }
 }
 
@@ -337,11 +352,32 @@ impl Callback {
         let shared = Shared {
             prototype: prototype.clone(),
             plan,
-            body,
+            body: ManuallyDrop::new(body),
             use_errno: AtomicBool::new(false),
             last_error: Mutex::new(None),
             failures: AtomicU64::new(0),
         };
+        // A typed closure whose arguments all travel in registers is
+        // called directly, through a typed thunk.
+        #[cfg(all(target_arch = "x86_64", not(windows)))]
+        if let (Body::Typed(body), Some(layout)) = (&*shared.body, shared.plan.layout()) {
+            if let Some(gprs) = layout.free_gpr() {
+                let (entries, closure) = body.direct();
+                if let Some(thunk) = thunk::TypedThunk::claim(gprs, entries) {
+                    let inner = Arc::new(CallbackInner {
+                        code: thunk.address(),
+                        entry: Entry::TypedThunk(thunk),
+                        shared,
+                    });
+                    if let Entry::TypedThunk(thunk) = &inner.entry {
+                        // the closure is boxed in the Arc's allocation, which
+                        // outlives the thunk (Drop releases it first)
+                        thunk.bind(Arc::as_ptr(&inner).cast(), closure);
+                    }
+                    return Ok(Callback { inner });
+                }
+            }
+        }
         // A thunk, when the plan has a layout.
         #[cfg(all(target_arch = "x86_64", not(windows)))]
         if shared.plan.layout().is_some() {
@@ -412,6 +448,10 @@ impl Callback {
     /// when the callback returns. Applies to every clone.
     pub fn use_errno(self, yes: bool) -> Callback {
         self.inner.shared.use_errno.store(yes, Ordering::Relaxed);
+        #[cfg(all(target_arch = "x86_64", not(windows)))]
+        if let Entry::TypedThunk(thunk) = &self.inner.entry {
+            thunk.use_errno(yes);
+        }
         self
     }
 
@@ -504,8 +544,8 @@ unsafe extern "C" fn trampoline(
 /// A strong reference to a callback, taken when C enters it and released
 /// when the call ends: a closure that drops the last [`Callback`] handle
 /// while running is freed only after it has returned. Releasing it never
-/// unwinds into C, even if a captured value's `Drop` panics.
-pub(super) struct Entered(ManuallyDrop<Arc<CallbackInner>>);
+/// unwinds into C: `Shared`'s `Drop` contains a panic of a captured value.
+pub(super) struct Entered(Arc<CallbackInner>);
 
 impl Entered {
     /// # Safety
@@ -514,12 +554,11 @@ impl Entered {
     #[inline(always)]
     pub(super) unsafe fn new(inner: *const CallbackInner) -> Entered {
         // SAFETY: forwarded from the caller: the count is at least one, and
-        // the reference taken here is released exactly once, in Drop.
-        let arc = unsafe {
+        // the reference taken here is released once, when `Entered` drops.
+        Entered(unsafe {
             Arc::increment_strong_count(inner);
             Arc::from_raw(inner)
-        };
-        Entered(ManuallyDrop::new(arc))
+        })
     }
 }
 
@@ -528,19 +567,6 @@ impl std::ops::Deref for Entered {
     #[inline(always)]
     fn deref(&self) -> &CallbackInner {
         &self.0
-    }
-}
-
-impl Drop for Entered {
-    #[inline(always)]
-    fn drop(&mut self) {
-        // SAFETY: taken once, here; `self.0` is not used afterwards.
-        let arc = unsafe { ManuallyDrop::take(&mut self.0) };
-        if Arc::strong_count(&arc) > 1 {
-            drop(arc); // not the last: nothing but a count changes
-        } else {
-            drop_contained(arc);
-        }
     }
 }
 
@@ -567,40 +593,56 @@ pub(super) enum Frame<'a> {
 /// libffi's pointers), with room for the result.
 pub(super) unsafe fn invoke(callback: &Entered, frame: &mut Frame<'_>) {
     let shared = &callback.shared;
-    let outcome = if shared.use_errno.load(Ordering::Relaxed) {
-        let (real, private) = (errno::location(), errno::private());
-        // SAFETY: both are this thread's errno pointers.
-        unsafe { errno::swap(real, private) };
-        // SAFETY: forwarded from the caller.
-        let outcome = catch_unwind(AssertUnwindSafe(|| unsafe { shared.run(frame) }));
-        // SAFETY: as above.
-        unsafe { errno::swap(real, private) };
-        outcome
-    } else {
+    let use_errno = shared.use_errno.load(Ordering::Relaxed);
+    let outcome = errno::swapped(use_errno, || {
         // SAFETY: forwarded from the caller.
         catch_unwind(AssertUnwindSafe(|| unsafe { shared.run(frame) }))
-    };
+    });
     let error = match outcome {
         Ok(Ok(())) => return,
         Ok(Err(e)) => e,
-        Err(payload) => {
-            let message = panic_message(&*payload);
-            drop_contained(payload);
-            Error::Callback {
-                prototype: shared.prototype.to_string().into(),
-                message: format!("the closure panicked: {message}").into(),
-            }
-        }
+        Err(payload) => shared.panic_error(payload),
     };
     // SAFETY: the frame has room for the result (forwarded).
     unsafe { shared.zero_result(frame) };
-    shared.failures.fetch_add(1, Ordering::Relaxed);
-    *lock(&shared.last_error) = Some(error);
+    shared.record(error);
+}
+
+/// The body of a typed callback's direct entry: holds the callback for the
+/// call, swaps errno when `ERRNO` (the entry is chosen by
+/// [`Callback::use_errno`]), runs the closure and catches a panic
+/// (recorded; C receives a zero).
+///
+/// # Safety
+/// `slot` is a typed thunk's slot bound to a callback that is alive when
+/// the call starts, whose closure is a `Func`.
+#[cfg(all(target_arch = "x86_64", not(windows)))]
+#[inline(always)]
+pub(crate) unsafe fn run_direct<const ERRNO: bool, R: crate::call::typed::CReturn, Func>(
+    slot: *const TypedSlot,
+    call: impl FnOnce(&Func) -> R,
+) -> R {
+    // SAFETY: forwarded from the caller: a bound slot of a static table.
+    let slot = unsafe { &*slot };
+    // SAFETY: the slot's callback is alive (forwarded).
+    let callback = unsafe { Entered::new(slot.inner().cast()) };
+    // SAFETY: the closure is a `Func` (forwarded), boxed in the callback,
+    // which `callback` holds for the call.
+    let f = unsafe { &*slot.closure().cast::<Func>() };
+    match errno::swapped(ERRNO, || catch_unwind(AssertUnwindSafe(|| call(f)))) {
+        Ok(r) => r,
+        Err(payload) => {
+            callback.shared.record_panic(payload);
+            R::zero()
+        }
+    }
 }
 
 /// Drops `value` without letting a panic in its `Drop` unwind into C (a
 /// panic payload whose own drop panics, a closure's capture): a second
 /// panic's payload is leaked rather than dropped.
+#[cold]
+#[inline(never)]
 fn drop_contained<T>(value: T) {
     if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(value))) {
         std::mem::forget(payload);
@@ -617,6 +659,34 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
+impl Shared {
+    /// The error a panic of the closure is recorded as (the payload is
+    /// dropped without unwinding).
+    #[cold]
+    fn panic_error(&self, payload: Box<dyn std::any::Any + Send>) -> Error {
+        let message = panic_message(&*payload);
+        drop_contained(payload);
+        Error::Callback {
+            prototype: self.prototype.to_string().into(),
+            message: format!("the closure panicked: {message}").into(),
+        }
+    }
+
+    /// Records a failure of a call from C.
+    #[cold]
+    fn record(&self, error: Error) {
+        self.failures.fetch_add(1, Ordering::Relaxed);
+        *lock(&self.last_error) = Some(error);
+    }
+
+    /// Records a panic of the closure.
+    #[cold]
+    fn record_panic(&self, payload: Box<dyn std::any::Any + Send>) {
+        let error = self.panic_error(payload);
+        self.record(error);
+    }
+}
+
 /// The largest number of parameters a typed callback has.
 const TYPED_MAX: usize = 12;
 
@@ -628,7 +698,7 @@ impl Shared {
     #[inline]
     unsafe fn run(&self, frame: &mut Frame<'_>) -> Result<()> {
         let params = self.plan.params();
-        let func: &dyn Fn(&[Value]) -> Result<Value> = match &self.body {
+        let func: &dyn Fn(&[Value]) -> Result<Value> = match &*self.body {
             Body::Typed(body) => {
                 let mut words = [0u64; TYPED_MAX];
                 for (i, (w, param)) in words.iter_mut().zip(params).enumerate() {
@@ -636,7 +706,7 @@ impl Shared {
                     *w = unsafe { incoming_word(frame, i, param) };
                 }
                 let n = params.len().min(TYPED_MAX);
-                let r = body(&words[..n]);
+                let r = body.call_words(&words[..n]);
                 // SAFETY: the frame has room for the result.
                 unsafe { self.put_word(frame, r) };
                 return Ok(());

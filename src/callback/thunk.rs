@@ -17,7 +17,7 @@
 
 use std::arch::{global_asm, naked_asm};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
 use once_cell::sync::Lazy;
 
@@ -179,5 +179,170 @@ impl Drop for Thunk {
         FREE.lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(self.slot);
+    }
+}
+
+/// How many typed thunks there are for each number of general registers
+/// the arguments use (0 to 5).
+const TYPED_PER_POOL: usize = 1024;
+
+/// A typed thunk's slot, read by the assembly by offset (24 bytes). Typed
+/// thunks come in six pools, one for each number `k` of general registers
+/// a signature's arguments use: a thunk of pool `k` loads its slot's
+/// address into general register `k` (the first the arguments leave free)
+/// and jumps to the slot's `entry`, the monomorphized Rust entry, which
+/// takes the arguments in their own registers and the slot as a trailing
+/// pointer.
+#[repr(C)]
+pub(crate) struct TypedSlot {
+    /// The Rust entry (offset 0); [`typed_free`] once the slot is freed.
+    entry: AtomicUsize,
+    /// The callback's `CallbackInner`.
+    inner: AtomicUsize,
+    /// The closure.
+    closure: AtomicUsize,
+}
+
+const _: () = assert!(size_of::<TypedSlot>() == 24);
+
+impl TypedSlot {
+    /// The bound callback's `CallbackInner`.
+    #[inline(always)]
+    pub(crate) fn inner(&self) -> *const () {
+        self.inner.load(Ordering::Relaxed) as *const ()
+    }
+
+    /// The bound closure.
+    #[inline(always)]
+    pub(crate) fn closure(&self) -> *const () {
+        self.closure.load(Ordering::Relaxed) as *const ()
+    }
+}
+
+/// The typed thunks' slots, pool after pool. A slot's entry is 0 until it
+/// is first bound; the thunk of a never-bound slot is never handed out.
+static TYPED_SLOTS: [TypedSlot; 6 * TYPED_PER_POOL] = [const {
+    TypedSlot {
+        entry: AtomicUsize::new(0),
+        inner: AtomicUsize::new(0),
+        closure: AtomicUsize::new(0),
+    }
+}; 6 * TYPED_PER_POOL];
+
+/// The free typed slots of each pool, by index within the pool.
+static TYPED_FREE: Lazy<Mutex<[Vec<u16>; 6]>> = Lazy::new(|| {
+    Mutex::new(std::array::from_fn(|_| {
+        (0..TYPED_PER_POOL as u16).rev().collect()
+    }))
+});
+
+// The typed pools: thunk `i` of pool `k` starts at
+// `__rctypes_typed_table + 16 * (k * TYPED_PER_POOL + i)`, loads the
+// address of its slot into general register `k` and jumps to the slot's
+// entry.
+macro_rules! typed_pool {
+    ($($k:literal => $reg:literal),*) => {
+        global_asm!(
+            ".pushsection .text.rctypes_typed_thunks,\"ax\",@progbits",
+            ".p2align 4",
+            ".globl __rctypes_typed_table",
+            ".hidden __rctypes_typed_table",
+            "__rctypes_typed_table:",
+            ".set rctypes_typed_index, 0",
+            $(
+                ".rept {n}",
+                concat!("leaq {slots}+24*rctypes_typed_index(%rip), %", $reg),
+                concat!("jmpq *(%", $reg, ")"),
+                ".p2align 4, 0xcc",
+                ".set rctypes_typed_index, rctypes_typed_index + 1",
+                ".endr",
+            )*
+            ".popsection",
+            n = const TYPED_PER_POOL,
+            slots = sym TYPED_SLOTS,
+            options(att_syntax)
+        );
+    };
+}
+typed_pool!(0 => "rdi", 1 => "rsi", 2 => "rdx", 3 => "rcx", 4 => "r8", 5 => "r9");
+
+/// The address of typed thunk 0.
+#[unsafe(naked)]
+extern "C" fn typed_table() -> usize {
+    naked_asm!("lea rax, [rip + __rctypes_typed_table]", "ret")
+}
+
+/// The entry of a freed slot: C called a callback that was dropped (which
+/// it must not); it gets zero rather than a jump through a stale entry.
+///
+/// # Safety
+/// Entered only from a typed thunk.
+#[unsafe(naked)]
+unsafe extern "C" fn typed_free() {
+    naked_asm!("xor eax, eax", "xorps xmm0, xmm0", "ret")
+}
+
+/// A claimed typed thunk; releases its slot when dropped.
+pub(super) struct TypedThunk {
+    /// The slot's index in [`TYPED_SLOTS`] (pool and index within it).
+    slot: usize,
+    /// The direct entries without and with the errno swap.
+    entries: [usize; 2],
+}
+
+impl TypedThunk {
+    /// Claims a free typed thunk for a closure with these direct entries
+    /// (without and with the errno swap) whose arguments use `gprs`
+    /// general registers (at most 5: the slot pointer follows them), or
+    /// `None` when that pool is used up or `gprs` is out of range.
+    pub(super) fn claim(gprs: u8, entries: [usize; 2]) -> Option<TypedThunk> {
+        let pool = usize::from(gprs);
+        let mut free = TYPED_FREE.lock().unwrap_or_else(|p| p.into_inner());
+        let index = free.get_mut(pool)?.pop()?;
+        Some(TypedThunk {
+            slot: pool * TYPED_PER_POOL + usize::from(index),
+            entries,
+        })
+    }
+
+    /// Makes the thunk call its entry without the errno swap with the
+    /// callback `inner` and its `closure`, which must stay where they are
+    /// and alive until the thunk is dropped.
+    pub(super) fn bind(&self, inner: *const (), closure: *const ()) {
+        let s = &TYPED_SLOTS[self.slot];
+        s.inner.store(inner as usize, Ordering::Relaxed);
+        s.closure.store(closure as usize, Ordering::Relaxed);
+        s.entry.store(self.entries[0], Ordering::Release);
+    }
+
+    /// Switches to the entry with (or without) the errno swap.
+    pub(super) fn use_errno(&self, yes: bool) {
+        TYPED_SLOTS[self.slot]
+            .entry
+            .store(self.entries[usize::from(yes)], Ordering::Relaxed);
+    }
+
+    /// The code address C calls.
+    pub(super) fn address(&self) -> usize {
+        typed_table() + 16 * self.slot
+    }
+}
+
+impl Drop for TypedThunk {
+    fn drop(&mut self) {
+        let free: unsafe extern "C" fn() = typed_free;
+        TYPED_SLOTS[self.slot]
+            .entry
+            .store(free as usize, Ordering::Release);
+        let (pool, index) = (self.slot / TYPED_PER_POOL, self.slot % TYPED_PER_POOL);
+        if let (Some(list), Ok(index)) = (
+            TYPED_FREE
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get_mut(pool),
+            u16::try_from(index),
+        ) {
+            list.push(index);
+        }
     }
 }
