@@ -593,3 +593,34 @@ fn empty_structures_prepare_from_many_threads() {
         }
     });
 }
+
+/// An array of `void` (which C forbids) or of an incomplete structure can
+/// be named, but has no size: instantiating it, using it as a field or
+/// passing it is refused, saying why (the fuzzer found `void * 3`
+/// instances whose elements `try_new` then refused).
+#[test]
+fn arrays_of_void_or_incomplete_elements_have_no_size() {
+    let v3 = CType::void().array(3);
+    let err = CData::try_new(&v3).unwrap_err();
+    assert!(
+        err.to_string().contains("an array of void has no size"),
+        "{err}"
+    );
+    let err = CType::structure("S")
+        .field("v", CType::void().array(2))
+        .build()
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("an array of void has no size"),
+        "{err}"
+    );
+
+    let fwd = CType::structure("Fwd").declare();
+    let err = CData::try_new(&fwd.array(2)).unwrap_err();
+    assert!(err.to_string().contains("incomplete"), "{err}");
+    // a pointer to one is fine: the pointer has a size
+    assert_eq!(
+        CData::try_new(&v3.pointer()).unwrap().to_bytes().len(),
+        size_of::<usize>()
+    );
+}

@@ -235,8 +235,9 @@ impl CType {
 
     /// `self * len`: an array of `len` elements.
     ///
-    /// An array whose byte size would overflow `usize` can be described, but
-    /// not instantiated, passed or used as a field: those report an error.
+    /// An array whose byte size would overflow `usize`, an array of `void`
+    /// and an array of an incomplete structure can be described, but not
+    /// instantiated, passed or used as a field: those report an error.
     ///
     /// ```
     /// use rctypes::CType;
@@ -244,7 +245,11 @@ impl CType {
     /// assert_eq!((rctypes::sizeof(&a), a.array_len()), (24, Some(3)));
     /// ```
     pub fn array(&self, len: usize) -> CType {
-        let size = self.layout_size().ok().and_then(|s| s.checked_mul(len));
+        // `void` has no elements to count (C forbids arrays of it)
+        let size = match self.kind() {
+            Kind::Void => None,
+            _ => self.known_size().and_then(|s| s.checked_mul(len)),
+        };
         CType::new(Kind::Array {
             elem: self.clone(),
             len,
@@ -315,6 +320,12 @@ impl CType {
                 type_name: r.name.clone().into(),
                 reason: "the type is incomplete: declared but not yet defined".into(),
             },
+            Kind::Array { elem, .. } if elem.is_void() => Error::Unsupported {
+                operation: "using it in memory".into(),
+                type_name: self.to_string().into(),
+                reason: "an array of void has no size".into(),
+            },
+            Kind::Array { elem, .. } if elem.known_size().is_none() => elem.no_size(),
             _ => Error::Definition {
                 type_name: self.to_string().into(),
                 message: "the array's size in bytes overflows usize".into(),
