@@ -563,6 +563,18 @@ fn run(row: &str, variant: &str, n: u64) -> bool {
                 black_box(&p).set("y", x).expect("y");
             });
         }
+        ("field", "handle") => {
+            let ty = point_type();
+            let p = CData::from_values(&ty, [1, 2]).expect("a Point");
+            let (x, y) = (
+                ty.field_handle("x").expect("x"),
+                ty.field_handle("y").expect("y"),
+            );
+            bench_measure(n, || {
+                let v = x.get(black_box(&p)).expect("x");
+                y.set(black_box(&p), v).expect("y");
+            });
+        }
         // ---- 1,000 doubles into an array ----
         ("array", "direct") => {
             let src: Vec<f64> = (0..1000).map(f64::from).collect();
@@ -575,6 +587,13 @@ fn run(row: &str, variant: &str, n: u64) -> bool {
             let src: Vec<Value> = (0..1000).map(|i| Value::Float(f64::from(i))).collect();
             bench_measure(n, || {
                 black_box(CData::from_values(&ty, black_box(&src).iter().cloned()).expect("fits"));
+            });
+        }
+        ("array", "numbers") => {
+            let ty = dbl.array(1000);
+            let src: Vec<f64> = (0..1000).map(f64::from).collect();
+            bench_measure(n, || {
+                black_box(CData::from_values(&ty, black_box(&src).iter().copied()).expect("fits"));
             });
         }
         ("array", "slice") => {

@@ -64,7 +64,7 @@ for row in $ROWS; do
     t=$(measure "$row" typed)
     p=$(measure "$row" prepared)
     other=""
-    for extra in into handle slice; do
+    for extra in into handle numbers slice; do
         x=$(measure "$row" "$extra")
         [ -n "$x" ] && other="$other $extra $x ($(ratio "$x" "$d")× direct)"
     done

@@ -99,7 +99,7 @@ pub use call::typed::{CRepr, CReturn, Signature, Typed, TypedCallback};
 pub use call::{ErrCheck, Function};
 pub use callback::{Callback, CallbackFn};
 pub use cdef::{DeclKind, Declarations, HeaderOptions, Skipped, cdef};
-pub use ctype::{BitField, CType, Field, RecordBuilder, alignment, sizeof};
+pub use ctype::{BitField, CType, Field, FieldHandle, RecordBuilder, alignment, sizeof};
 pub use error::{Error, ErrorText, Result};
 pub use findlib::{exported_functions, find_library_path};
 pub use layout::Layout;

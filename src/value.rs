@@ -20,7 +20,6 @@ use crate::memory::CData;
 /// assert_eq!(Value::from("hi").as_bytes().unwrap(), b"hi");
 /// assert!(Value::from(1.5).as_i64().is_err());
 /// ```
-#[derive(Clone)]
 #[non_exhaustive]
 pub enum Value {
     /// The result of a function whose restype is `void`.
@@ -60,6 +59,63 @@ pub enum Value {
         /// Added to the instance's address.
         offset: usize,
     },
+}
+
+impl Clone for Value {
+    /// Plain numbers are copied inline; owned strings and instance handles
+    /// are cloned (an instance handle is a reference count).
+    #[inline]
+    fn clone(&self) -> Value {
+        if self.owns_nothing() {
+            // SAFETY: this variant holds only plain data (numbers, an
+            // address), so a bitwise copy is an independent, valid value
+            // with nothing shared or to be dropped twice.
+            unsafe { std::ptr::read(self) }
+        } else {
+            self.clone_owned()
+        }
+    }
+}
+
+impl Value {
+    /// The clone of a value that owns something, out of the numbers' way.
+    #[inline(never)]
+    fn clone_owned(&self) -> Value {
+        match self {
+            Value::Bytes(b) => Value::Bytes(b.clone()),
+            Value::Str(t) => Value::Str(t.clone()),
+            Value::Data(d) => Value::Data(d.clone()),
+            Value::Callback(c) => Value::Callback(c.clone()),
+            Value::ByRef { target, offset } => Value::ByRef {
+                target: target.clone(),
+                offset: *offset,
+            },
+            Value::Void => Value::Void,
+            Value::Null => Value::Null,
+            Value::Bool(b) => Value::Bool(*b),
+            Value::Int(i) => Value::Int(*i),
+            Value::UInt(u) => Value::UInt(*u),
+            Value::Float(x) => Value::Float(*x),
+            Value::Complex(re, im) => Value::Complex(*re, *im),
+            Value::Pointer(p) => Value::Pointer(*p),
+        }
+    }
+
+    /// Whether the value is a plain number or marker (no heap, no handle).
+    #[inline(always)]
+    pub(crate) fn owns_nothing(&self) -> bool {
+        matches!(
+            self,
+            Value::Void
+                | Value::Null
+                | Value::Bool(_)
+                | Value::Int(_)
+                | Value::UInt(_)
+                | Value::Float(_)
+                | Value::Complex(..)
+                | Value::Pointer(_)
+        )
+    }
 }
 
 /// `ctypes.byref(obj)`: pass `obj`'s address to a pointer parameter.

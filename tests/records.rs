@@ -528,3 +528,86 @@ fn positional_values_skip_unnamed_bitfields() -> rctypes::Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn field_handles_read_and_write_like_names() -> rctypes::Result<()> {
+    let number = CType::union("Number")
+        .field("i", CType::c_int())
+        .field("d", CType::c_double())
+        .build()?;
+    let tagged = CType::structure("Tagged")
+        .field("kind", CType::c_short())
+        .bitfield("flags", CType::c_uint(), 3)
+        .field("u", number)
+        .anonymous("u")
+        .field("name", CType::c_char().array(8))
+        .build()?;
+    let t = CData::new(&tagged);
+    let kind = tagged.field_handle("kind")?;
+    let flags = tagged.field_handle("flags")?;
+    let d = tagged.field_handle("d")?; // through the anonymous union
+    let name = tagged.field_handle("name")?;
+    kind.set(&t, -7)?;
+    flags.set(&t, 5)?;
+    d.set(&t, 2.5)?;
+    name.set(&t, b"abc".as_slice())?;
+    assert_eq!(t.get("kind")?, Value::Int(-7));
+    assert_eq!(flags.get(&t)?, Value::UInt(5));
+    assert_eq!(t.get("d")?, Value::Float(2.5));
+    assert_eq!(name.get(&t)?.as_bytes()?, b"abc");
+    assert_eq!(d.field().offset, tagged.field("d").unwrap().offset);
+    assert_eq!(d.record(), &tagged);
+
+    // the same checks as by name, naming the field
+    let err = flags.set(&t, 8).unwrap_err();
+    assert!(err.to_string().contains("flags"), "{err}");
+    let err = kind.set(&t, 40_000).unwrap_err();
+    assert!(err.to_string().contains("field `kind`"), "{err}");
+    assert_eq!(kind.get(&t)?, Value::Int(-7), "nothing written");
+    // an instance of another type is refused
+    let other = CType::structure("Other")
+        .field("kind", CType::c_short())
+        .build()?;
+    let err = kind.get(&CData::new(&other)).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("a field handle reads and writes instances of its own record type"),
+        "{err}"
+    );
+    // handles are made only for names and records that exist
+    assert!(matches!(
+        tagged.field_handle("nope"),
+        Err(Error::UnknownField { .. })
+    ));
+    assert!(CType::c_int().field_handle("x").is_err());
+    assert!(CType::structure("Fwd").declare().field_handle("x").is_err());
+    Ok(())
+}
+
+#[test]
+fn numeric_arrays_from_values_zero_the_rest_and_refuse_whole() -> rctypes::Result<()> {
+    let ty = CType::c_short().array(5);
+    let a = CData::from_values(&ty, [1, -2, 3])?;
+    assert_eq!(a.to_bytes(), [1, 0, 254, 255, 3, 0, 0, 0, 0, 0]);
+    let err = CData::from_values(&ty, [1, 2, 70_000]).unwrap_err();
+    assert!(err.to_string().contains("70000"), "{err}");
+    let err = CData::from_values(&ty, [0; 7]).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::TooManyValues {
+                expected: 5,
+                given: 7,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // instances and other integer Values stand for their value
+    let five = CData::with_value(&CType::c_short(), 5)?;
+    let b = CData::from_values(&ty, [Value::from(&five), Value::UInt(6), Value::Bool(true)])?;
+    assert_eq!(b.to_bytes(), [5, 0, 6, 0, 1, 0, 0, 0, 0, 0]);
+    let f = CData::from_values(&CType::c_float().array(2), [0.5, -1.0])?;
+    assert_eq!(f.get_index(1)?, Value::Float(-1.0));
+    Ok(())
+}

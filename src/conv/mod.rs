@@ -126,10 +126,19 @@ pub(crate) fn encode_word(
     v: &Value,
     sink: &mut dyn Sink,
 ) -> Result<u64, Refused> {
-    // The commonest cases first, one arm per type so that each range check
-    // is a constant: a number for a number type, NULL or an address for a
-    // pointer. Everything else, and every refusal, is the slow path.
-    let fast = match (s, v) {
+    match encode_word_fast(s, v, sink) {
+        Some(w) => Ok(w),
+        None => encode_word_slow(s, ty, v, sink),
+    }
+}
+
+/// [`encode_word`]'s commonest cases, one arm per type so that each range
+/// check is a constant: a number for a number type, NULL or an address for
+/// a pointer. `None` for everything else and every refusal (the slow path
+/// decides those).
+#[inline(always)]
+pub(crate) fn encode_word_fast(s: Scalar, v: &Value, sink: &mut dyn Sink) -> Option<u64> {
+    match (s, v) {
         (Scalar::I32, Value::Int(i)) => i32::try_from(*i).ok().map(|x| x as u64),
         (Scalar::I64, Value::Int(i)) => Some(*i as u64),
         (Scalar::U64, Value::UInt(u)) => Some(*u),
@@ -147,10 +156,6 @@ pub(crate) fn encode_word(
         (Scalar::CharP, Value::Bytes(b)) if !b.contains(&0) => Some(sink.bytes(b) as u64),
         (_, Value::Int(_) | Value::UInt(_) | Value::Bool(_)) if s.is_plain_int() => int_image(s, v),
         _ => None,
-    };
-    match fast {
-        Some(w) => Ok(w),
-        None => encode_word_slow(s, ty, v, sink),
     }
 }
 
@@ -503,17 +508,26 @@ pub(crate) fn decode_wide(s: Scalar, w: &Wide) -> Result<Value> {
 /// `s` must have a word image.
 #[inline(always)]
 pub(crate) unsafe fn load_word(s: Scalar, swapped: bool, src: *const u8) -> u64 {
-    let size = s.size().min(8);
-    let mut bytes = [0u8; 8];
-    // SAFETY: the caller guarantees `size` readable bytes.
-    unsafe { ptr::copy_nonoverlapping(src, bytes.as_mut_ptr(), size) };
-    if swapped {
-        bytes[..size].reverse();
-    }
-    if cfg!(target_endian = "big") {
-        u64::from_be_bytes(bytes) >> (8 * (8 - size))
-    } else {
-        u64::from_le_bytes(bytes)
+    // SAFETY: (every arm) the caller guarantees `s.size()` readable bytes;
+    // the reads are unaligned.
+    let w = unsafe {
+        match s.size() {
+            1 => u64::from(src.read()),
+            2 => u64::from(u16::from_ne_bytes(src.cast::<[u8; 2]>().read_unaligned())),
+            4 => u64::from(u32::from_ne_bytes(src.cast::<[u8; 4]>().read_unaligned())),
+            _ => u64::from_ne_bytes(src.cast::<[u8; 8]>().read_unaligned()),
+        }
+    };
+    if swapped { swap_word(s, w) } else { w }
+}
+
+/// The word image `w` of a `s` with its `s.size()` low bytes reversed.
+fn swap_word(s: Scalar, w: u64) -> u64 {
+    match s.size() {
+        1 => w,
+        2 => u64::from((w as u16).swap_bytes()),
+        4 => u64::from((w as u32).swap_bytes()),
+        _ => w.swap_bytes(),
     }
 }
 
@@ -525,17 +539,21 @@ pub(crate) unsafe fn load_word(s: Scalar, swapped: bool, src: *const u8) -> u64 
 /// `s` must have a word image.
 #[inline(always)]
 pub(crate) unsafe fn store_word(s: Scalar, swapped: bool, w: u64, dst: *mut u8) {
-    let size = s.size().min(8);
-    let mut bytes = if cfg!(target_endian = "big") {
-        (w << (8 * (8 - size))).to_be_bytes()
-    } else {
-        w.to_le_bytes()
-    };
-    if swapped {
-        bytes[..size].reverse();
+    let w = if swapped { swap_word(s, w) } else { w };
+    // SAFETY: (every arm) the caller guarantees `s.size()` writable bytes;
+    // the writes are unaligned.
+    unsafe {
+        match s.size() {
+            1 => dst.write(w as u8),
+            2 => dst
+                .cast::<[u8; 2]>()
+                .write_unaligned((w as u16).to_ne_bytes()),
+            4 => dst
+                .cast::<[u8; 4]>()
+                .write_unaligned((w as u32).to_ne_bytes()),
+            _ => dst.cast::<[u8; 8]>().write_unaligned(w.to_ne_bytes()),
+        }
     }
-    // SAFETY: the caller guarantees `size` writable bytes.
-    unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), dst, size) };
 }
 
 /// Reads the [`Wide`] image of a `s` stored at `src`.
@@ -560,11 +578,10 @@ pub(crate) unsafe fn store_wide(s: Scalar, w: &Wide, dst: *mut u8) {
     unsafe { ptr::copy_nonoverlapping(w.as_ptr().cast::<u8>(), dst, size) };
 }
 
-/// A sink for tests of conversions that involve no pointer.
-#[cfg(test)]
+/// The sink for conversions that involve no pointer (numbers): it is never
+/// called; were it called, a string would become NULL and nothing be kept.
 pub(crate) struct NoStrings;
 
-#[cfg(test)]
 impl Sink for NoStrings {
     fn bytes(&mut self, _bytes: &[u8]) -> usize {
         0

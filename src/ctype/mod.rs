@@ -13,7 +13,7 @@ use once_cell::sync::Lazy;
 
 use crate::error::{Error, Result};
 pub(crate) use record::Record;
-pub use record::{BitField, Field, RecordBuilder};
+pub use record::{BitField, Field, FieldHandle, RecordBuilder};
 pub(crate) use scalar::Scalar;
 
 /// A C type, described at run time: the counterpart of a ctypes type object

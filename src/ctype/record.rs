@@ -1,6 +1,9 @@
 //! Structures and unions: declaration, validation, and the field table that
 //! instances use to find their members.
 
+use std::fmt;
+use std::ptr::NonNull;
+
 use once_cell::sync::OnceCell;
 
 use super::{CType, Kind, Scalar};
@@ -71,11 +74,17 @@ impl RecordBody {
     /// short names in small ones.
     #[inline]
     pub(crate) fn member(&self, name: &str) -> Option<&Member> {
+        self.members.get(self.member_index(name)?)
+    }
+
+    /// The position of the member called `name` in `members`.
+    pub(crate) fn member_index(&self, name: &str) -> Option<usize> {
         match &self.index {
-            Some(index) => index
-                .find(name, |i| self.members.get(i).map(|m| m.field.name.as_str()))
-                .and_then(|i| self.members.get(i)),
-            None => self.members.iter().find(|m| same_name(&m.field.name, name)),
+            Some(index) => index.find(name, |i| self.members.get(i).map(|m| m.field.name.as_str())),
+            None => self
+                .members
+                .iter()
+                .position(|m| same_name(&m.field.name, name)),
         }
     }
 }
@@ -109,6 +118,52 @@ pub struct Field {
     /// The alignment given with [`RecordBuilder::field_align`], if any (the
     /// field's type's alignment applies otherwise).
     pub align: Option<usize>,
+}
+
+/// A field of a structure or union type, resolved once by
+/// [`CType::field_handle`]: [`get`](FieldHandle::get) and
+/// [`set`](FieldHandle::set) on instances of that type go straight to the
+/// field.
+#[derive(Clone)]
+pub struct FieldHandle {
+    /// The member, inside `record`'s body.
+    member: NonNull<Member>,
+    /// The record type, which keeps the member where it is: a complete
+    /// record's body is set once and never changes.
+    record: CType,
+}
+
+// SAFETY: the handle reads an immutable `Member` (plain data and `CType`s,
+// which are `Send + Sync`) kept alive by `record`, itself `Send + Sync`.
+unsafe impl Send for FieldHandle {}
+// SAFETY: as above; nothing is ever written through `member`.
+unsafe impl Sync for FieldHandle {}
+
+impl FieldHandle {
+    /// The field's descriptor (name, type, offset, bits), as
+    /// [`CType::field`] gives it.
+    pub fn field(&self) -> &Field {
+        &self.member().field
+    }
+
+    /// The record type the handle was made from.
+    pub fn record(&self) -> &CType {
+        &self.record
+    }
+
+    /// The member the handle names.
+    #[inline(always)]
+    pub(crate) fn member(&self) -> &Member {
+        // SAFETY: `member` points into the body of `record`, which the
+        // handle keeps alive and which is never changed once set.
+        unsafe { self.member.as_ref() }
+    }
+}
+
+impl fmt::Debug for FieldHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "FieldHandle({}.{})", self.record, self.field().name)
+    }
 }
 
 /// Where a bitfield's bits are.
@@ -907,6 +962,48 @@ impl CType {
     /// ```
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.record_body()?.member(name).map(|m| &m.field)
+    }
+
+    /// A handle on a field, resolved once: reads and writes that field of
+    /// instances of this type without looking its name up again (ctypes'
+    /// `Point.y.__get__(p)` / `__set__(p, v)`), for hot loops over
+    /// structures. Fields of anonymous members are reachable, as with
+    /// [`CData::get`](crate::CData::get).
+    ///
+    /// ```
+    /// # fn main() -> rctypes::Result<()> {
+    /// use rctypes::{CData, CType, Value};
+    /// let point = CType::structure("Point").field("x", CType::c_int())
+    ///     .field("y", CType::c_int()).build()?;
+    /// let (x, y) = (point.field_handle("x")?, point.field_handle("y")?);
+    /// let p = CData::from_values(&point, [3, 4])?;
+    /// y.set(&p, x.get(&p)?)?;
+    /// assert_eq!(p.get("y")?, Value::Int(3));
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::UnknownField`](crate::Error::UnknownField) for a name the
+    /// type does not have, [`Error::Unsupported`](crate::Error::Unsupported)
+    /// for a type that is not a complete structure or union.
+    pub fn field_handle(&self, name: &str) -> Result<FieldHandle> {
+        let body = self.record_body().ok_or_else(|| Error::Unsupported {
+            operation: format!("a handle on field `{name}`").into(),
+            type_name: self.to_string().into(),
+            reason: "only complete structures and unions have fields".into(),
+        })?;
+        let index = body.member_index(name).ok_or_else(|| Error::UnknownField {
+            type_name: self.to_string().into(),
+            field: name.to_owned().into(),
+        })?;
+        let member = body.members.get(index).ok_or_else(|| Error::UnknownField {
+            type_name: self.to_string().into(),
+            field: name.to_owned().into(),
+        })?;
+        Ok(FieldHandle {
+            member: NonNull::from(member),
+            record: self.clone(),
+        })
     }
 
     /// All declared fields of a complete structure or union, in order:

@@ -134,6 +134,13 @@ impl Scalar {
         )
     }
 
+    /// The types whose values are numbers held in one word: integers,
+    /// `bool`, `char`, `wchar_t`, `float`, `double`, `float _Complex`
+    /// (their conversions refer to nothing).
+    pub(crate) const fn is_number(self) -> bool {
+        self.has_word_image() && !self.is_pointer()
+    }
+
     pub(crate) const fn is_pointer(self) -> bool {
         matches!(self, Scalar::CharP | Scalar::WCharP | Scalar::VoidP)
     }

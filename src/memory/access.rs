@@ -5,7 +5,7 @@ use super::CData;
 use super::keep::{BufferKind, StoreSink};
 use crate::call::typed::CRepr;
 use crate::conv;
-use crate::ctype::record::{ByteOrder, Member};
+use crate::ctype::record::{ByteOrder, FieldHandle, Member};
 use crate::ctype::{CType, Kind, Scalar};
 use crate::error::{ConvError, Error, Result};
 use crate::value::Value;
@@ -91,16 +91,7 @@ impl CData {
     /// on a non-record instance.
     pub fn get(&self, name: &str) -> Result<Value> {
         self.check_readable("reading a field")?;
-        let m = self.member(name)?;
-        if let Some(s) = m.plain {
-            return self.load_scalar(s, false, self.offset + m.offset);
-        }
-        match m.bits {
-            Some((bit, width, order)) => {
-                Ok(self.load_bits(&m.ty, 8 * self.offset as u64 + bit, width, order))
-            }
-            None => self.load(&m.ty, self.offset + m.offset),
-        }
+        self.get_member(self.member(name)?)
     }
 
     /// Sets a field (ctypes `obj.name = value`), with the rules of
@@ -112,32 +103,42 @@ impl CData {
     /// not fit (naming the field, its width for bitfields, and the value).
     pub fn set(&self, name: &str, value: impl Into<Value>) -> Result<()> {
         self.check_readable("setting a field")?;
-        let m = self.member(name)?;
-        let value = value.into();
-        match m.bits {
-            Some((bit, width, order)) => self.store_bits(
-                &m.ty,
-                name,
-                8 * self.offset as u64 + bit,
-                width,
-                order,
-                &value,
-            ),
-            None => self
-                .store(&m.ty, self.offset + m.offset, &value)
-                .map_err(|e| match e {
-                    Error::Conversion {
-                        expected,
-                        given,
-                        reason,
-                    } => Error::Conversion {
-                        expected: format!("field `{name}` of type {expected}").into(),
-                        given,
-                        reason,
-                    },
-                    other => other,
-                }),
+        self.set_member(self.member(name)?, &value.into())
+    }
+
+    /// Reads member `m` of this record instance.
+    #[inline]
+    fn get_member(&self, m: &Member) -> Result<Value> {
+        if let Some(s) = m.plain {
+            return self.load_scalar(s, false, self.offset + m.offset);
         }
+        match m.bits {
+            Some((bit, width, order)) => {
+                Ok(self.load_bits(&m.ty, 8 * self.offset as u64 + bit, width, order))
+            }
+            None => self.load(&m.ty, self.offset + m.offset),
+        }
+    }
+
+    /// Writes member `m` of this record instance.
+    #[inline]
+    fn set_member(&self, m: &Member, value: &Value) -> Result<()> {
+        let name = m.field.name.as_str();
+        let stored = match (m.plain, m.bits) {
+            (Some(s), _) => self.store_scalar(s, false, &m.ty, self.offset + m.offset, value),
+            (None, Some((bit, width, order))) => {
+                return self.store_bits(
+                    &m.ty,
+                    name,
+                    8 * self.offset as u64 + bit,
+                    width,
+                    order,
+                    value,
+                );
+            }
+            (None, None) => self.store(&m.ty, self.offset + m.offset, value),
+        };
+        stored.map_err(|e| in_field(e, name))
     }
 
     /// A view of a field: an instance sharing this instance's memory and
@@ -245,18 +246,36 @@ impl CData {
         ty: &CType,
         values: impl IntoIterator<Item = V>,
     ) -> Result<CData> {
+        if let Kind::Array { elem, len, .. } = ty.kind() {
+            if let Kind::Scalar {
+                scalar,
+                swapped: false,
+                ..
+            } = elem.kind()
+            {
+                if scalar.is_number() {
+                    return from_numbers(
+                        ty,
+                        *scalar,
+                        elem,
+                        *len,
+                        values.into_iter().map(Into::into),
+                    );
+                }
+            }
+        }
         let d = CData::try_new(ty)?;
         match ty.kind() {
             Kind::Array { elem, len, .. } => {
+                let mut values = values.into_iter().map(Into::into);
                 let step = elem.size();
-                let mut values = values.into_iter();
                 for (i, v) in values.by_ref().take(*len).enumerate() {
                     // element `i < len` lies inside the fresh array
-                    d.store(elem, i * step, &v.into())?;
+                    d.store(elem, i * step, &v)?;
                 }
                 let extra = values.count();
                 if extra > 0 {
-                    return Err(too_many(ty, *len, *len + extra, "elements"));
+                    return Err(too_many(ty, *len, len.saturating_add(extra), "elements"));
                 }
             }
             Kind::Record(_) => {
@@ -278,7 +297,12 @@ impl CData {
                 }
                 let extra = values.count();
                 if extra > 0 {
-                    return Err(too_many(ty, fields.len(), fields.len() + extra, "fields"));
+                    return Err(too_many(
+                        ty,
+                        fields.len(),
+                        fields.len().saturating_add(extra),
+                        "fields",
+                    ));
                 }
             }
             _ => {
@@ -321,7 +345,8 @@ impl CData {
             )
             .into());
         }
-        let d = CData::try_new(&elem.array(values.len()))?;
+        // SAFETY: every byte is written right below.
+        let d = unsafe { CData::try_new_unfilled(&elem.array(values.len())) }?;
         // SAFETY: the fresh array holds `len * size_of::<T>()` bytes, and `T`
         // is a plain value type (CRepr: integers, floats, bool, pointers).
         unsafe {
@@ -418,6 +443,15 @@ impl CData {
         v: &Value,
     ) -> Result<()> {
         let at = self.at_offset(offset);
+        if s.is_number() {
+            // numbers refer to nothing: no sink, nothing to keep
+            let w =
+                conv::encode_word(s, ty, v, &mut conv::NoStrings).map_err(|e| Error::from(*e))?;
+            // SAFETY: the scalar lies inside the memory (see `load_scalar`).
+            unsafe { conv::store_word(s, swapped, w, at) };
+            self.clear_keep(offset);
+            return Ok(());
+        }
         if !s.has_word_image() {
             let w = conv::encode_wide(s, ty, v).map_err(|e| Error::from(*e))?;
             // SAFETY: the scalar lies inside the memory (see `load_scalar`).
@@ -638,6 +672,151 @@ impl CData {
         unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.at_offset(first), n) };
         Ok(())
     }
+}
+
+impl FieldHandle {
+    /// The field of `d` (as [`CData::get`] by name).
+    ///
+    /// # Errors
+    /// [`Error::Conversion`] when `d` is not an instance of the handle's
+    /// record type; as [`CData::get`] otherwise.
+    #[inline]
+    pub fn get(&self, d: &CData) -> Result<Value> {
+        self.check(d, "reading a field")?;
+        d.get_member(self.member())
+    }
+
+    /// Sets the field of `d` (as [`CData::set`] by name).
+    ///
+    /// # Errors
+    /// As [`get`](FieldHandle::get), and [`Error::Conversion`] for a value
+    /// that does not fit the field.
+    #[inline]
+    pub fn set(&self, d: &CData, value: impl Into<Value>) -> Result<()> {
+        self.check(d, "setting a field")?;
+        d.set_member(self.member(), &value.into())
+    }
+
+    /// Whether `d` is a readable instance of the handle's record.
+    #[inline]
+    fn check(&self, d: &CData, what: &str) -> Result<()> {
+        if d.ctype() != self.record() {
+            return Err(self.wrong_instance(d));
+        }
+        d.check_readable(what)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn wrong_instance(&self, d: &CData) -> Error {
+        ConvError::new(
+            format!(
+                "an instance of {} (for field `{}`)",
+                self.record(),
+                self.field().name
+            ),
+            format!("an instance of {}", d.ctype()),
+            "a field handle reads and writes instances of its own record type",
+        )
+        .into()
+    }
+}
+
+/// A conversion error of a field's value, naming the field.
+#[cold]
+fn in_field(e: Error, name: &str) -> Error {
+    match e {
+        Error::Conversion {
+            expected,
+            given,
+            reason,
+        } => Error::Conversion {
+            expected: format!("field `{name}` of type {expected}").into(),
+            given,
+            reason,
+        },
+        other => other,
+    }
+}
+
+/// [`conv::encode_word`] of a value moved here: the slow path of
+/// [`from_numbers`], which keeps the value's address out of the loop.
+#[cold]
+#[inline(never)]
+fn encode_moved(s: Scalar, ty: &CType, v: Value) -> std::result::Result<u64, conv::Refused> {
+    conv::encode_word(s, ty, &v, &mut conv::NoStrings)
+}
+
+/// [`CData::from_values`] for an array `ty` of `len` elements of the
+/// number type `s` (`elem`, native byte order): each value goes through the
+/// type's one conversion ([`conv::encode_word`]), instantiated once per
+/// number type so the loop does no dispatch on the type, straight into
+/// memory that is not zeroed first (elements without a value are zeroed
+/// after). A refused value discards the array.
+fn from_numbers(
+    ty: &CType,
+    s: Scalar,
+    elem: &CType,
+    len: usize,
+    mut values: impl Iterator<Item = Value>,
+) -> Result<CData> {
+    /// Writes up to `len` elements at `base`; returns how many.
+    #[inline(always)]
+    fn fill(
+        s: Scalar,
+        ty: &CType,
+        base: *mut u8,
+        len: usize,
+        values: &mut impl Iterator<Item = Value>,
+    ) -> std::result::Result<usize, conv::Refused> {
+        let step = s.size();
+        for i in 0..len {
+            let Some(v) = values.next() else {
+                return Ok(i);
+            };
+            // A plain value the fast conversion takes never needs its
+            // address (so it stays in registers); anything else goes to
+            // the whole conversion, moved out of the loop's way. Numbers
+            // refer to nothing: the sink is never called.
+            let w = match v.owns_nothing() {
+                true => match conv::encode_word_fast(s, &v, &mut conv::NoStrings) {
+                    Some(w) => {
+                        std::mem::forget(v); // owns nothing
+                        w
+                    }
+                    None => encode_moved(s, ty, v)?,
+                },
+                false => encode_moved(s, ty, v)?,
+            };
+            // SAFETY: element `i < len` of the array at `base` (see below).
+            unsafe { conv::store_word(s, false, w, base.add(i * step)) };
+        }
+        Ok(len)
+    }
+    // SAFETY: every byte is written before the array is returned: the
+    // elements given a value by `fill`, the rest zeroed after it (an array
+    // of numbers has no padding); on an error the array is dropped unread.
+    let d = unsafe { CData::try_new_unfilled(ty) }?;
+    let base = d.at_offset(0);
+    macro_rules! each_number {
+        ($($n:ident)*) => {
+            match s {
+                $(Scalar::$n => fill(Scalar::$n, elem, base, len, &mut values),)*
+                _ => fill(s, elem, base, len, &mut values),
+            }
+        };
+    }
+    let written = each_number!(I8 U8 I16 U16 I32 U32 I64 U64 F32 F64 Bool ComplexF32)
+        .map_err(|e| Error::from(*e))?;
+    let size = ty.size();
+    let done = written * s.size();
+    // SAFETY: bytes `done..size` lie inside the array (`written <= len`).
+    unsafe { std::ptr::write_bytes(base.add(done), 0, size - done) };
+    let extra = values.count();
+    if extra > 0 {
+        return Err(too_many(ty, len, len.saturating_add(extra), "elements"));
+    }
+    Ok(d)
 }
 
 /// The error for more initial values than a type has places.

@@ -144,6 +144,17 @@ impl Memory {
 
     /// Zeroed memory for `size` bytes at `align`.
     fn owned(size: usize, align: usize) -> Result<Memory> {
+        // SAFETY: zeroed memory is initialised.
+        unsafe { Memory::owned_raw(size, align, true) }
+    }
+
+    /// Memory for `size` bytes at `align`, zeroed when `zeroed` (inline
+    /// memory always is).
+    ///
+    /// # Safety
+    /// Unless `zeroed`, the caller writes every byte before anything reads
+    /// one (the memory is freed without being read).
+    unsafe fn owned_raw(size: usize, align: usize, zeroed: bool) -> Result<Memory> {
         if size <= INLINE_SIZE && align <= align_of::<Inline>() {
             return Ok(Memory::new(
                 NonNull::dangling(),
@@ -159,7 +170,13 @@ impl Memory {
                 reason: e.to_string().into(),
             })?;
         // SAFETY: `layout` has a non-zero size.
-        let p = unsafe { alloc::alloc_zeroed(layout) };
+        let p = unsafe {
+            if zeroed {
+                alloc::alloc_zeroed(layout)
+            } else {
+                alloc::alloc(layout)
+            }
+        };
         // An instance's size comes from the user's type, so running out of
         // memory is an error to report, not a reason to abort the process.
         let base = NonNull::new(p).ok_or_else(|| Error::Unsupported {
@@ -203,6 +220,22 @@ impl CData {
         Ok(CData {
             ty: ty.clone(),
             mem: Rc::new(Memory::owned(size, ty.align())?),
+            offset: 0,
+        })
+    }
+
+    /// An instance of `ty` whose bytes are not initialised (inline ones are
+    /// zero), for a caller that writes all of them.
+    ///
+    /// # Safety
+    /// The caller writes every byte of the instance before it is read or
+    /// handed out (dropping it unread is fine).
+    pub(crate) unsafe fn try_new_unfilled(ty: &CType) -> Result<CData> {
+        let size = ty.layout_size()?;
+        Ok(CData {
+            ty: ty.clone(),
+            // SAFETY: forwarded from the caller.
+            mem: Rc::new(unsafe { Memory::owned_raw(size, ty.align(), false) }?),
             offset: 0,
         })
     }
