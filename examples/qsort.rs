@@ -1,10 +1,12 @@
 //! Sorts with libc's `qsort` and a Rust comparator: a closure made callable
-//! from C with a `CFUNCTYPE`-style prototype described at run time.
+//! from C with a `CFUNCTYPE`-style prototype described at run time. qsort
+//! calls back on this thread, during the call, so the closure may keep its
+//! state in an `Rc<Cell<..>>` (`Callback::new_local`).
 //!
 //! Run with `cargo run --example qsort`.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
+use std::rc::Rc;
 
 use rctypes::{CData, CDll, CType, Callback, Value};
 
@@ -15,19 +17,14 @@ fn main() -> rctypes::Result<()> {
     let int_p = CType::c_int().pointer();
     let compar = CType::function(CType::c_int(), [int_p.clone(), int_p]);
 
-    let calls = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&calls);
-    let by_last_digit_then_value = Callback::new(&compar, move |args: &[Value]| {
-        counter.fetch_add(1, Ordering::Relaxed);
+    let calls = Rc::new(Cell::new(0));
+    let counter = Rc::clone(&calls);
+    let by_last_digit_then_value = Callback::new_local(&compar, move |args: &[Value]| {
+        counter.set(counter.get() + 1);
         // SAFETY: qsort passes pointers to two elements of the array it sorts.
-        let (a, b) = unsafe {
-            (
-                args[0].clone().into_data()?.read(0)?.as_i64()?,
-                args[1].clone().into_data()?.read(0)?.as_i64()?,
-            )
-        };
-        let key = |v: i64| (v.rem_euclid(10), v);
-        Ok(Value::from(key(a).cmp(&key(b)) as i32))
+        let (a, b) = unsafe { (args[0].as_data()?.read(0)?, args[1].as_data()?.read(0)?) };
+        let key = |v: &Value| Ok::<_, rctypes::Error>((v.as_i64()?.rem_euclid(10), v.as_i64()?));
+        Ok(Value::from(key(&a)?.cmp(&key(&b)?) as i32))
     })?;
 
     // void qsort(void *base, size_t nmemb, size_t size, int (*compar)(...))
@@ -42,8 +39,8 @@ fn main() -> rctypes::Result<()> {
         .restype(CType::void());
 
     let values = [42, 7, 19, 3, 88, 61, 20, 15, 99, 4];
-    let arr = CData::from_values(&CType::c_int().array(values.len()), values)?;
-    println!("before: {values:?}");
+    let arr = CData::from_slice(&CType::c_int(), &values)?;
+    println!("before: {arr:?}");
     // SAFETY: qsort's real signature; `arr` holds 10 ints of 4 bytes each,
     // and the callback outlives the call.
     unsafe {
@@ -54,10 +51,8 @@ fn main() -> rctypes::Result<()> {
             (&by_last_digit_then_value).into(),
         ])?
     };
-    let sorted: Vec<i64> = (0..arr.len())
-        .map(|i| arr.get_index(i)?.as_i64())
-        .collect::<rctypes::Result<_>>()?;
+    let sorted: Vec<i32> = arr.to_vec()?;
     println!("sorted by last digit, then value: {sorted:?}");
-    println!("the comparator ran {} times", calls.load(Ordering::Relaxed));
+    println!("the comparator ran {} times", calls.get());
     Ok(())
 }

@@ -18,7 +18,7 @@ fn main() -> rctypes::Result<()> {
         .restype(CType::c_int());
     // SAFETY (for every call below): the declared signature is the C one.
     let sum = unsafe { add.call(&[5.into(), 3.into()])? };
-    println!("add(5, 3) = {}", sum.as_i64()?);
+    println!("add(5, 3) = {sum}"); // Value is Display
 
     // double sum6_d(double, double, double, double, double, double)
     let sum6 = lib
@@ -26,10 +26,7 @@ fn main() -> rctypes::Result<()> {
         .argtypes(vec![CType::c_double(); 6])
         .restype(CType::c_double());
     let args: Vec<Value> = [0.5, 1.5, 2.5, 3.5, 4.5, 5.5].map(Value::from).to_vec();
-    println!(
-        "sum6_d(0.5 .. 5.5) = {}",
-        unsafe { sum6.call(&args)? }.as_f64()?
-    );
+    println!("sum6_d(0.5 .. 5.5) = {}", unsafe { sum6.call(&args)? });
 
     // const char *greeting(void) and size_t my_strlen(const char *)
     let greeting = lib
@@ -42,10 +39,8 @@ fn main() -> rctypes::Result<()> {
         .function("my_strlen")?
         .argtypes([CType::c_char_p()])
         .restype(CType::c_size_t());
-    println!(
-        "my_strlen(\"rctypes\") = {}",
-        unsafe { strlen.call(&["rctypes".into()])? }.as_u64()?
-    );
+    let n = unsafe { strlen.call(&["rctypes".into()])? };
+    println!("my_strlen(\"rctypes\") = {n}");
 
     // int divmod(int, int, int *q, int *r): out-parameters through byref
     let int_p = CType::c_int().pointer();
@@ -55,11 +50,7 @@ fn main() -> rctypes::Result<()> {
         .restype(CType::c_int());
     let (q, r) = (CData::new(&CType::c_int()), CData::new(&CType::c_int()));
     unsafe { divmod.call(&[17.into(), 5.into(), byref(&q), byref(&r)])? };
-    println!(
-        "divmod(17, 5) = ({}, {})",
-        q.value()?.as_i64()?,
-        r.value()?.as_i64()?
-    );
+    println!("divmod(17, 5) = ({}, {})", q.value()?, r.value()?);
 
     // void *make_buffer(const char *, int) + free_buffer(void *): C owns the memory
     let make = lib
@@ -85,7 +76,7 @@ fn main() -> rctypes::Result<()> {
         .argtypes([CType::c_int()])
         .variadic();
     let total = unsafe { sum_ints.call(&[3.into(), 10.into(), 20.into(), 12.into()])? };
-    println!("sum_ints(3, 10, 20, 12) = {}", total.as_i64()?);
+    println!("sum_ints(3, 10, 20, 12) = {total}");
 
     // errno, captured with ctypes' semantics
     let fail = lib
@@ -103,11 +94,8 @@ fn main() -> rctypes::Result<()> {
             .function("cos")?
             .argtypes([CType::c_double()])
             .restype(CType::c_double());
-        println!(
-            "{}: cos(0) = {}",
-            libm_name.display(),
-            unsafe { cos.call(&[0.0.into()])? }.as_f64()?
-        );
+        let one = unsafe { cos.call(&[0.0.into()])? };
+        println!("{}: cos(0) = {one}", libm_name.display());
     }
 
     // a mistake caught before C runs

@@ -56,10 +56,10 @@ fn main() -> rctypes::Result<()> {
     // and every pointer passed points at a live instance of the right type.
     let a = unsafe { point_make.call(&[1.into(), 2.into()])? }.into_data()?;
     let b = CData::from_values(&point, [11, 7])?; // Point(11, 7), built in Rust
-    println!("a = ({}, {})", a.get("x")?.as_i64()?, a.get("y")?.as_i64()?);
+    println!("a = {a:?}"); // Point { x: 1, y: 2 }
 
     let r = unsafe { rect_make.call(&[(&b).into(), (&a).into()])? }.into_data()?;
-    println!("rect_make(b, a) = {}", show_rect(&r)?);
+    println!("rect_make(b, a) = {r:?}");
     println!(
         "rect_area = {}",
         unsafe { rect_area.call(&[(&r).into()])? }.as_i64()?
@@ -68,15 +68,10 @@ fn main() -> rctypes::Result<()> {
     // A Rect instance where POINTER(Rect) is declared is passed by reference,
     // as in ctypes; byref(r) says the same explicitly.
     unsafe { rect_move.call(&[byref(&r), 10.into(), (-1).into()])? };
-    println!("after rect_move(&r, 10, -1): {}", show_rect(&r)?);
+    println!("after rect_move(&r, 10, -1): {r:?}");
     let center = CData::new(&point);
     let perimeter = unsafe { rect_center.call(&[(&r).into(), byref(&center)])? };
-    println!(
-        "rect_center: ({}, {}), perimeter {}",
-        center.get("x")?.as_i64()?,
-        center.get("y")?.as_i64()?,
-        perimeter.as_i64()?
-    );
+    println!("rect_center: {center:?}, perimeter {perimeter}");
 
     // An array of structures where POINTER(Point) is declared.
     let points_sum_x = lib
@@ -85,7 +80,7 @@ fn main() -> rctypes::Result<()> {
         .restype(CType::c_long());
     let pts = CData::from_values(&point.array(3), [a, b, center])?;
     let total = unsafe { points_sum_x.call(&[(&pts).into(), 3.into()])? };
-    println!("points_sum_x([a, b, center]) = {}", total.as_i64()?);
+    println!("points_sum_x({pts:?}) = {total}");
 
     // A self-referential type, declared first and defined after.
     let node = CType::structure("Node").declare();
@@ -112,15 +107,4 @@ fn main() -> rctypes::Result<()> {
         unsafe { list_sum.call(&[first])? }.as_i64()?
     );
     Ok(())
-}
-
-fn show_rect(r: &CData) -> rctypes::Result<String> {
-    let (min, max) = (r.field("min")?, r.field("max")?);
-    Ok(format!(
-        "[({}, {}) .. ({}, {})]",
-        min.get("x")?.as_i64()?,
-        min.get("y")?.as_i64()?,
-        max.get("x")?.as_i64()?,
-        max.get("y")?.as_i64()?
-    ))
 }

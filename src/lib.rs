@@ -44,7 +44,11 @@
 //!   [`CType::function`] prototypes.
 //! * [`CData`] is an instance: C memory with a type, owned by rctypes or
 //!   viewing C's, with fields, elements, pointers and ctypes' keep-alive rules;
-//!   [`create_string_buffer`] makes mutable strings.
+//!   [`create_string_buffer`] makes mutable strings. What C hands back is
+//!   used in one call each: [`CData::read_many`] (`ptr[0:n]`),
+//!   [`CData::iter`] and [`CData::to_vec`] (arrays), [`CData::pointer_at`]
+//!   (an address as a typed pointer), [`CData::follow`] (a `char *` C
+//!   stored) and [`CData::as_function`] (a function pointer C stored).
 //! * [`Callback`] makes a Rust closure callable from C.
 //! * [`get_errno`] / [`set_errno`]: ctypes' private errno.
 //!
@@ -53,7 +57,7 @@
 //! Loading a library (its initialisers run) and calling a foreign function
 //! (a wrong signature is undefined behaviour rctypes cannot detect) are
 //! `unsafe`, as is anything that dereferences an address C handed over
-//! ([`string_at`], [`CData::from_address`]). Describing types, creating and
+//! ([`string_at`], [`CData::from_address`], [`CData::follow`], ...). Describing types, creating and
 //! reading instances rctypes owns, and every conversion are safe, and every
 //! mistake that can be caught before C runs is an [`Error`].
 //!
@@ -104,9 +108,10 @@ pub use error::{Error, ErrorText, Result};
 pub use findlib::{exported_functions, find_library_path};
 pub use layout::Layout;
 pub use library::{CDll, OpenOptions, find_library};
-pub use memory::CData;
 pub use memory::buffers::{
-    BufferInit, WideBufferInit, create_string_buffer, create_unicode_buffer,
+    BufferInit, WideBufferInit, create_string_buffer, create_string_buffer_sized,
+    create_unicode_buffer, create_unicode_buffer_sized,
 };
 pub use memory::raw::{memmove, memset, string_at, wstring_at};
+pub use memory::{CData, Elements};
 pub use value::{Value, byref, byref_at};

@@ -429,6 +429,54 @@ impl fmt::Debug for Value {
     }
 }
 
+/// Shows a value as a C programmer reads it: numbers plainly (`42`, `1.5`;
+/// width and precision apply), `true`/`false`, `NULL`, `void`, text as it is,
+/// bytes as a byte-string literal (`b"hi\n"`), an address in hex
+/// (`0x7ffd…`), a complex number as `(1.5+2.0i)`, an instance as its
+/// [`Debug`](CData#impl-Debug-for-CData) shows it (`Point { x: 3, y: 4 }`).
+///
+/// ```
+/// use rctypes::Value;
+/// assert_eq!(Value::Int(-3).to_string(), "-3");
+/// assert_eq!(format!("{:.2}", Value::Float(0.125)), "0.12");
+/// assert_eq!(Value::Float(2.0).to_string(), "2.0");
+/// assert_eq!(Value::Bytes(b"a\0b".to_vec()).to_string(), r#"b"a\x00b""#);
+/// assert_eq!(Value::from("héllo").to_string(), "héllo");
+/// assert_eq!(Value::Pointer(0x1000).to_string(), "0x1000");
+/// assert_eq!(Value::Null.to_string(), "NULL");
+/// assert_eq!(Value::Complex(1.5, -2.0).to_string(), "(1.5-2.0i)");
+/// ```
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let float = |x: &f64, f: &mut fmt::Formatter<'_>| {
+            if f.precision().is_some() {
+                fmt::Display::fmt(x, f)
+            } else {
+                fmt::Debug::fmt(x, f)
+            }
+        };
+        match self {
+            Value::Void => f.pad("void"),
+            Value::Null => f.pad("NULL"),
+            Value::Bool(b) => fmt::Display::fmt(b, f),
+            Value::Int(i) => fmt::Display::fmt(i, f),
+            Value::UInt(u) => fmt::Display::fmt(u, f),
+            Value::Float(x) => float(x, f),
+            Value::Complex(re, im) => {
+                let sign = if im.is_sign_negative() { '-' } else { '+' };
+                write!(f, "({re:?}{sign}{:?}i)", im.abs())
+            }
+            Value::Bytes(b) => write!(f, "b\"{}\"", b.escape_ascii()),
+            Value::Str(s) => f.pad(s),
+            Value::Pointer(p) => write!(f, "{p:#x}"),
+            Value::Data(d) => fmt::Debug::fmt(d, f),
+            Value::Callback(cb) => write!(f, "callback {} at {:#x}", cb.prototype(), cb.address()),
+            Value::ByRef { target, offset: 0 } => write!(f, "byref({target:?})"),
+            Value::ByRef { target, offset } => write!(f, "byref({target:?}, {offset})"),
+        }
+    }
+}
+
 /// Values compare as data: numbers by value and kind, strings by content,
 /// instances, callbacks and `byref`s by identity (the same memory and type,
 /// the same code).

@@ -237,3 +237,113 @@ fn results_and_errno() -> rctypes::Result<()> {
     set_errno(old);
     Ok(())
 }
+
+/// The block "what C hands back, without ceremony" of ../shared/API.md (and
+/// the lines after it), as written there, against the fixtures of
+/// fixtures-c/porting.c.
+#[test]
+fn what_c_hands_back_without_ceremony() -> rctypes::Result<()> {
+    use rctypes::{Callback, Layout};
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    let point = common::point();
+    let value = common::call(
+        &common::func("port_squares", [CType::c_int()], CType::c_int().pointer()),
+        &[4.into()],
+    )?;
+    let ptr = value.as_data()?.clone();
+    let n = 4;
+    let arr = CData::from_values(&CType::c_int().array(3), [1, 2, 3])?;
+    let addr = common::call(
+        &common::func("port_point_handle", [], CType::c_size_t()),
+        &[],
+    )?
+    .as_u64()? as usize;
+    let stream = CType::structure("PortStream")
+        .field("code", CType::c_int())
+        .field("msg", CType::c_char_p())
+        .field("wmsg", CType::c_wchar_p())
+        .field("last", CType::c_char_p())
+        .build()?;
+    let strm = CData::new(&stream);
+    common::call(
+        &common::func(
+            "port_stream_fail",
+            [stream.pointer(), CType::c_int()],
+            CType::c_int(),
+        ),
+        &[byref(&strm), 1.into()],
+    )?;
+    let binop = CType::function(CType::c_int(), [CType::c_int(), CType::c_int()]);
+    let ops = CType::structure("PortOps")
+        .field("add", binop.clone())
+        .field("mul", binop)
+        .build()?;
+    let table = common::call(&common::func("port_ops", [], ops.pointer()), &[])?;
+    let fp_field = unsafe { table.as_data()?.contents()? }.field("mul")?;
+    let proto = CType::function(CType::void(), [CType::c_int()]);
+    let state = Rc::new(RefCell::new(Vec::new()));
+    let seen = Rc::clone(&state);
+
+    // ---- what C hands back, without ceremony
+    let data: &CData = value.as_data()?; // borrow the instance inside a Value (no clone)
+    let first_n: Vec<Value> = unsafe { ptr.read_many(n)? }; // ptr[0:n] through a POINTER(T) instance
+    for v in arr.iter() {
+        let v: Value = v?;
+        assert!(v.as_i64()? > 0);
+    } // array elements
+    let p = unsafe { CData::pointer_at(&point.pointer(), addr)? }; // cast(addr, POINTER(Point)); also c_char_p(addr),
+    // c_void_p, CFUNCTYPE(..)(addr): the caller vouches for addr
+    let msg: Value = unsafe { strm.field("msg")?.follow()? }; // a char*/wchar_t* C stored: read the string (Bytes/Str, or Null)
+    let f: Function = unsafe { fp_field.as_function()? }; // a function-pointer instance, callable with its prototype
+    let cb = Callback::new_local(&proto, move |args| {
+        state.borrow_mut().push(args[0].as_i64()?);
+        Ok(Value::Void)
+    })?;
+    // a closure that is not Send + Sync (Rc, RefCell): C may call it
+    // only on the creating thread; elsewhere it is a recorded failure
+    let ms = CType::structure("M")
+        .bitfield("a", CType::c_char(), 3)
+        .bitfield("b", CType::c_int(), 5)
+        .layout(Layout::Ms)
+        .build()?; // ctypes 3.14 `_layout_ = "ms"` (gcc's ms_struct rules)
+    let pad = CType::structure("P")
+        .bitfield("a", CType::c_int(), 4)
+        .bitfield("", CType::c_int(), 0)
+        .bitfield("b", CType::c_int(), 4)
+        .build()?; // unnamed bitfields; width 0 (C's `int :0`) only unnamed
+    let z = CType::c_double_complex(); // also c_float_complex(); Value::Complex(re, im)
+
+    // ... and each behaves as its comment says
+    assert_eq!(data.address(), ptr.address());
+    assert_eq!(first_n, [0, 1, 4, 9].map(Value::Int));
+    assert_eq!(unsafe { p.contents()? }.get("y")?, Value::Int(-7));
+    assert_eq!(msg, Value::Bytes(b"invalid block type".to_vec()));
+    assert_eq!(unsafe { f.call(&[6.into(), 7.into()])? }, Value::Int(42));
+    let count_to = common::func(
+        "port_count_to",
+        [proto.clone(), CType::c_int()],
+        CType::void(),
+    );
+    common::call(&count_to, &[(&cb).into(), 3.into()])?;
+    assert_eq!(*seen.borrow(), [0, 1, 2]);
+    assert_eq!((sizeof(&ms), sizeof(&pad)), (8, 8));
+    assert_eq!(sizeof(&z), 16);
+    // Bytes where c_void_p or POINTER(c_char/c_byte/c_ubyte) is declared: a copy for the call
+    let digest = common::func(
+        "port_bytes_digest",
+        [CType::c_void_p(), CType::c_size_t()],
+        CType::c_long(),
+    );
+    let bytes: &[u8] = b"\0\x01";
+    assert_eq!(
+        common::call(&digest, &[bytes.into(), 2usize.into()])?,
+        Value::Int(1001)
+    );
+    // Error::os(errno) and Error::custom(any std::error::Error) carry a source()
+    use std::error::Error as _;
+    assert!(Error::os(2).source().is_some());
+    assert!(Error::custom(std::fmt::Error).source().is_some());
+    Ok(())
+}

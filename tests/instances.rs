@@ -423,7 +423,7 @@ fn arrays_and_pointers_where_pointer_parameters_are_declared() -> rctypes::Resul
     let err = call(&sum, &[wrong.into(), 5.into()]).unwrap_err();
     assert!(matches!(err, Error::Argument { index: 0, .. }), "{err:?}");
     let err = call(&sum, &[Value::Pointer(arr.address()), 5.into()]).unwrap_err();
-    assert!(err.to_string().contains("cast()"), "{err}");
+    assert!(err.to_string().contains("CData::pointer_at"), "{err}");
 
     // c_void_p takes any instance's address
     let sum_d = func(

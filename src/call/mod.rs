@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use once_cell::sync::OnceCell;
 
+use crate::callback::Callback;
 use crate::ctype::CType;
 use crate::error::{Error, Result};
 use crate::library::CDll;
@@ -60,6 +61,9 @@ struct FnInner {
     name: String,
     /// Keeps the library that holds `code` loaded.
     lib: Option<CDll>,
+    /// Keeps a Rust callback's code alive, for a function taken from a
+    /// function pointer that holds one ([`CData::as_function`]).
+    callback: Option<Callback>,
     argtypes: Option<Vec<CType>>,
     restype: CType,
     variadic: bool,
@@ -80,6 +84,7 @@ impl FnInner {
             code: self.code,
             name: self.name.clone(),
             lib: self.lib.clone(),
+            callback: self.callback.clone(),
             argtypes: self.argtypes.clone(),
             restype: self.restype.clone(),
             variadic: self.variadic,
@@ -99,6 +104,7 @@ impl Function {
                 code,
                 name,
                 lib,
+                callback: None,
                 argtypes: None,
                 restype: CType::c_int(),
                 variadic: false,
@@ -122,6 +128,32 @@ impl Function {
     /// nothing keeps its library loaded.
     pub unsafe fn from_address(address: usize) -> Function {
         Function::bound(address, format!("function at {address:#x}"), None, false)
+    }
+
+    /// The function a function pointer of the prototype `proto` (a
+    /// `CFUNCTYPE`) holds: argtypes and restype from the prototype.
+    /// `callback` is the Rust callback whose code `code` is, if it is one:
+    /// the function keeps it alive.
+    pub(crate) fn from_pointer(code: usize, proto: &CType, callback: Option<Callback>) -> Function {
+        let (restype, argtypes) = match proto.prototype() {
+            Some((restype, argtypes)) => (restype.clone(), Some(argtypes.to_vec())),
+            None => (CType::c_int(), None),
+        };
+        Function {
+            inner: Arc::new(FnInner {
+                code,
+                name: format!("{proto} at {code:#x}"),
+                lib: None,
+                callback,
+                argtypes,
+                restype,
+                variadic: false,
+                use_errno: false,
+                errcheck: None,
+                plan: OnceCell::new(),
+                dynamic_plans: DynamicPlans::default(),
+            }),
+        }
     }
 
     /// Applies a change to the declaration, dropping anything prepared.

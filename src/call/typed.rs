@@ -7,7 +7,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use super::Function;
-use crate::ctype::{CType, Kind, Scalar};
+use crate::ctype::{CType, Scalar};
 use crate::error::{Error, Result};
 
 mod sealed {
@@ -171,11 +171,7 @@ impl CRepr for bool {
 
 /// Whether `ty` is passed as a data or code pointer.
 fn is_pointer(ty: &CType) -> bool {
-    match ty.kind() {
-        Kind::Scalar { scalar, .. } => scalar.is_pointer(),
-        Kind::Pointer(_) | Kind::Function(_) => true,
-        _ => false,
-    }
+    ty.holds_address()
 }
 
 impl<T> sealed::Sealed for *const T {}

@@ -180,8 +180,11 @@ pub(crate) fn address_of(ty: &CType, v: &Value, sink: &mut dyn Sink) -> Result<u
         Value::Pointer(_) | Value::Int(_) | Value::UInt(_) => Err(refuse(
             ty,
             v,
-            "an address is not a typed pointer: declare c_void_p, or cast() it to a typed \
-             pointer with unsafe CData::pointer_at(&type, address)",
+            &format!(
+                "an address has no type: make a typed pointer of it with \
+                 `unsafe {{ CData::pointer_at(&pointer_type, address)? }}` where pointer_type \
+                 is {ty} (ctypes' cast(address, {ty})), or declare the parameter c_void_p"
+            ),
         )),
         _ => Err(wrong_type(ty, v)),
     }

@@ -384,6 +384,17 @@ impl CType {
         matches!(self.kind(), Kind::Scalar { swapped: true, .. })
     }
 
+    /// Whether an instance of this type holds an address: `c_void_p`,
+    /// `c_char_p`, `c_wchar_p`, `POINTER(T)` or a function pointer
+    /// (`CFUNCTYPE`). Arrays are not: they hold their elements.
+    pub(crate) fn holds_address(&self) -> bool {
+        match self.kind() {
+            Kind::Scalar { scalar, .. } => scalar.is_pointer(),
+            Kind::Pointer(_) | Kind::Function(_) => true,
+            _ => false,
+        }
+    }
+
     /// Whether a value of this type is passed as a C pointer (`char *`,
     /// `void *`, `POINTER(T)`, a function pointer; arrays decay to pointers).
     pub(crate) fn is_pointer_like(&self) -> bool {

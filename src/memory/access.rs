@@ -22,7 +22,7 @@ impl CData {
     /// whose safety contract covers it ([`from_address`](CData::from_address),
     /// [`CDll::variable`](crate::CDll::variable)); otherwise it gives the
     /// address as [`Value::Pointer`], because following an arbitrary address
-    /// is not safe: read it with [`string_at`](crate::string_at).
+    /// is not safe: read it with the `unsafe` [`follow`](CData::follow).
     ///
     /// Structures, unions and other arrays give `Value::Data(self.clone())`.
     ///
@@ -337,13 +337,9 @@ impl CData {
     ///
     /// [`CRepr`]: crate::CRepr
     pub fn from_slice<T: CRepr>(elem: &CType, values: &[T]) -> Result<CData> {
-        if !T::matches(elem) || elem.is_swapped() || elem.size() != size_of::<T>() {
-            return Err(ConvError::new(
-                elem.to_string(),
-                format!("a slice of {}", T::rust_name()),
-                "the Rust element type is not passed like the C one",
-            )
-            .into());
+        check_repr::<T>(elem)?;
+        if elem.is_swapped() {
+            return Err(repr_mismatch::<T>(elem));
         }
         // SAFETY: every byte is written right below.
         let d = unsafe { CData::try_new_unfilled(&elem.array(values.len())) }?;
@@ -359,10 +355,130 @@ impl CData {
         Ok(d)
     }
 
+    /// The elements of a numeric array as a `Vec` of the Rust type that is
+    /// passed exactly like the element type (see [`CRepr`]: `f64` for
+    /// `c_double`, `i32` for `c_int`, `u8` for `c_ubyte` or `c_char`, ...),
+    /// each read with the same load as [`get_index`](CData::get_index) (so
+    /// big-endian elements and C's `_Bool` bytes read correctly). The
+    /// inverse of [`from_slice`](CData::from_slice); for the memory a
+    /// pointer points at, see [`read_many_as`](CData::read_many_as).
+    ///
+    /// ```
+    /// # fn main() -> rctypes::Result<()> {
+    /// use rctypes::{CData, CType};
+    /// let arr = CData::from_values(&CType::c_int().array(3), [1, -2, 3])?;
+    /// assert_eq!(arr.to_vec::<i32>()?, [1, -2, 3]);
+    /// assert!(arr.to_vec::<u32>().is_err()); // not passed like a c_int
+    /// assert!(arr.to_vec::<f64>().is_err());
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] for an instance that is not an array,
+    /// [`Error::Conversion`] when `T` is not passed like the element type,
+    /// [`Error::NullPointer`] for an array over address 0.
+    ///
+    /// [`CRepr`]: crate::CRepr
+    pub fn to_vec<T: CRepr>(&self) -> Result<Vec<T>> {
+        let Kind::Array { elem, len, .. } = self.ty.kind() else {
+            return Err(Error::Unsupported {
+                operation: format!("to_vec::<{}>()", T::rust_name()).into(),
+                type_name: self.ty.to_string().into(),
+                reason: "only arrays have elements; for a POINTER(T) use the unsafe \
+                         read_many_as(n)"
+                    .into(),
+            });
+        };
+        let (s, swapped) = check_repr::<T>(elem)?;
+        self.check_readable("reading the elements")?;
+        let step = elem.size();
+        Ok((0..*len)
+            .map(|i| {
+                // element `i < len` lies inside the array
+                let at = self.at_offset(self.offset + i * step);
+                // SAFETY: the element lies inside the memory, which is
+                // there (checked); `s` has a word image (check_repr).
+                T::from_word(unsafe { conv::load_word(s, swapped, at) })
+            })
+            .collect())
+    }
+
+    /// The elements of an array, in order, each read as
+    /// [`get_index`](CData::get_index) reads it (ctypes `for v in arr`).
+    ///
+    /// ```
+    /// # fn main() -> rctypes::Result<()> {
+    /// use rctypes::{CData, CType, Value};
+    /// let arr = CData::from_values(&CType::c_int().array(3), [1, 2, 3])?;
+    /// let mut sum = 0;
+    /// for v in arr.iter() {
+    ///     let v: Value = v?;
+    ///     sum += v.as_i64()?;
+    /// }
+    /// assert_eq!(sum, 6);
+    /// // not an array: one error, then the end
+    /// let n = CData::new(&CType::c_int());
+    /// assert_eq!(n.iter().filter(Result::is_err).count(), 1);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// The iterator yields one [`Error::Unsupported`] for an instance that is
+    /// not an array (and one [`Error::NullPointer`] for an array over address
+    /// 0), then ends. An element that cannot be decoded (a `wchar_t` that is
+    /// not Unicode) is an error in its place, and the elements after it follow.
+    pub fn iter(&self) -> Elements {
+        Elements::new(self)
+    }
+
     /// All the bytes of the instance, NULs included (ctypes `.raw` of a
     /// string buffer; the same as [`to_bytes`](CData::to_bytes)).
     pub fn raw(&self) -> Vec<u8> {
         self.to_bytes()
+    }
+
+    /// ctypes' `.raw = bytes` on a `char` array (a
+    /// [`create_string_buffer`](crate::create_string_buffer)): copies `bytes`
+    /// to its start, as they are (NULs included, no NUL added); the bytes
+    /// after them are left as they were.
+    ///
+    /// ```
+    /// # fn main() -> rctypes::Result<()> {
+    /// let buf = rctypes::create_string_buffer(b"hello");
+    /// buf.set_raw(b"J\0")?;
+    /// assert_eq!(buf.raw(), b"J\0llo\0");
+    /// assert!(buf.set_raw(b"too long!").is_err());
+    /// assert_eq!(buf.raw(), b"J\0llo\0"); // unchanged
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Conversion`] when `bytes` is longer than the array (nothing
+    /// is written), [`Error::Unsupported`] for an instance that is not a
+    /// `char` array.
+    pub fn set_raw(&self, bytes: &[u8]) -> Result<()> {
+        let len = match self.ty.kind() {
+            Kind::Array { elem, len, .. } if elem.scalar() == Some(Scalar::Char) => *len,
+            _ => {
+                return Err(Error::Unsupported {
+                    operation: "set_raw()".into(),
+                    type_name: self.ty.to_string().into(),
+                    reason: "only a char array (c_char * n, a string buffer) has .raw".into(),
+                });
+            }
+        };
+        self.check_readable("setting .raw")?;
+        if bytes.len() > len {
+            return Err(ConvError::new(
+                self.ty.to_string(),
+                Value::Bytes(bytes.to_vec()).describe(),
+                format!("{} bytes do not fit in a buffer of {len}", bytes.len()),
+            )
+            .into());
+        }
+        // SAFETY: the array lies inside the memory, which is there
+        // (checked), and holds `len >= bytes.len()` bytes.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.ptr(), bytes.len()) };
+        Ok(())
     }
 
     /// Reads a value of `ty` at `offset` (from the memory's start).
@@ -817,6 +933,100 @@ fn from_numbers(
         return Err(too_many(ty, len, len.saturating_add(extra), "elements"));
     }
     Ok(d)
+}
+
+/// An iterator over the elements of an array instance ([`CData::iter`]),
+/// yielding each element's value as [`CData::get_index`] reads it.
+pub struct Elements {
+    array: CData,
+    next: usize,
+    len: usize,
+    /// Why there are no elements to read (not an array, or an array over
+    /// address 0): yielded once, first.
+    refused: Option<Error>,
+}
+
+impl Elements {
+    fn new(array: &CData) -> Elements {
+        let refused = match array.ty.array_len() {
+            None => Some(Error::Unsupported {
+                operation: "iterating over the elements".into(),
+                type_name: array.ty.to_string().into(),
+                reason: "only arrays have elements; for a POINTER(T) use the unsafe read_many(n)"
+                    .into(),
+            }),
+            Some(_) => array.check_readable("reading the elements").err(),
+        };
+        Elements {
+            array: array.clone(),
+            next: 0,
+            len: if refused.is_some() { 0 } else { array.len() },
+            refused,
+        }
+    }
+}
+
+impl Iterator for Elements {
+    type Item = Result<Value>;
+
+    fn next(&mut self) -> Option<Result<Value>> {
+        if let Some(e) = self.refused.take() {
+            return Some(Err(e));
+        }
+        if self.next >= self.len {
+            return None;
+        }
+        let item = self.array.get_index(self.next);
+        self.next += 1;
+        Some(item)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.len - self.next + usize::from(self.refused.is_some());
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for Elements {}
+
+impl std::iter::FusedIterator for Elements {}
+
+impl std::fmt::Debug for Elements {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Elements({} from {})", self.array.ty, self.next)
+    }
+}
+
+impl IntoIterator for &CData {
+    type Item = Result<Value>;
+    type IntoIter = Elements;
+
+    /// `for v in &arr`: the same as [`CData::iter`].
+    fn into_iter(self) -> Elements {
+        self.iter()
+    }
+}
+
+/// Checks that `T` is passed exactly like the fundamental type `elem` (its
+/// word image is `T`'s), and gives the scalar and whether it is stored
+/// byte-swapped.
+pub(super) fn check_repr<T: CRepr>(elem: &CType) -> Result<(Scalar, bool)> {
+    match elem.scalar() {
+        Some(s) if T::matches(elem) && s.has_word_image() && elem.size() == size_of::<T>() => {
+            Ok((s, elem.is_swapped()))
+        }
+        _ => Err(repr_mismatch::<T>(elem)),
+    }
+}
+
+#[cold]
+fn repr_mismatch<T: CRepr>(elem: &CType) -> Error {
+    ConvError::new(
+        elem.to_string(),
+        format!("a slice of {}", T::rust_name()),
+        "the Rust element type is not passed like the C one",
+    )
+    .into()
 }
 
 /// The error for more initial values than a type has places.

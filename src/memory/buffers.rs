@@ -3,6 +3,7 @@
 use super::CData;
 use crate::conv::WideUnit;
 use crate::ctype::CType;
+use crate::error::Result;
 
 /// What a string buffer is created from: initial bytes or text (a NUL is
 /// added), or a size in elements (all zero).
@@ -80,6 +81,31 @@ pub fn create_string_buffer(init: impl Into<BufferInit>) -> CData {
     buf
 }
 
+/// `ctypes.create_string_buffer(init, size)`: a mutable `char[size]` that
+/// starts with `init` (any bytes, NULs included), followed by a NUL when
+/// there is room, then zeros. `size` may equal `init`'s length (no NUL is
+/// added then, as in ctypes).
+///
+/// ```
+/// # fn main() -> rctypes::Result<()> {
+/// use rctypes::create_string_buffer_sized;
+/// let buf = create_string_buffer_sized(b"hi", 5)?;
+/// assert_eq!(buf.raw(), b"hi\0\0\0");
+/// assert_eq!(buf.value()?.as_bytes()?, b"hi");
+/// assert!(create_string_buffer_sized(b"too long", 4).is_err());
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// [`Error::Conversion`](crate::Error::Conversion) when `init` is longer
+/// than `size` (ctypes' "byte string too long"), and as
+/// [`CData::try_new`] when `size` bytes cannot be allocated.
+pub fn create_string_buffer_sized(init: impl AsRef<[u8]>, size: usize) -> Result<CData> {
+    let buf = CData::try_new(&CType::c_char().array(size))?;
+    buf.set_value(init.as_ref())?;
+    Ok(buf)
+}
+
 /// What a wide string buffer is created from: text (a NUL is added) or a
 /// size in characters.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -143,4 +169,26 @@ pub fn create_unicode_buffer(init: impl Into<WideBufferInit>) -> CData {
         std::ptr::copy_nonoverlapping(units.as_ptr(), buf.ptr().cast::<WideUnit>(), units.len())
     };
     buf
+}
+
+/// `ctypes.create_unicode_buffer(init, size)`: a mutable `wchar_t[size]`
+/// that starts with the characters of `init`, followed by a NUL when there
+/// is room, then zeros.
+///
+/// ```
+/// # fn main() -> rctypes::Result<()> {
+/// let wbuf = rctypes::create_unicode_buffer_sized("né", 8)?;
+/// assert_eq!((wbuf.len(), wbuf.value()?.as_str()?), (8, "né"));
+/// assert!(rctypes::create_unicode_buffer_sized("too long", 3).is_err());
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// [`Error::Conversion`](crate::Error::Conversion) when `init` has more
+/// characters than `size` (or a NUL), and as [`CData::try_new`] when the
+/// buffer cannot be allocated.
+pub fn create_unicode_buffer_sized(init: &str, size: usize) -> Result<CData> {
+    let buf = CData::try_new(&CType::c_wchar().array(size))?;
+    buf.set_value(init)?;
+    Ok(buf)
 }

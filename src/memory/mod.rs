@@ -2,6 +2,7 @@
 
 mod access;
 pub(crate) mod buffers;
+mod debug;
 pub(crate) mod keep;
 pub(crate) mod longdouble;
 mod pointer;
@@ -9,14 +10,14 @@ pub(crate) mod raw;
 
 use std::alloc::{self, Layout};
 use std::cell::{RefCell, UnsafeCell};
-use std::fmt;
 use std::ptr::NonNull;
 use std::rc::Rc;
 
-use crate::ctype::{CType, Kind};
+use crate::ctype::CType;
 use crate::error::{Error, Result};
 use crate::library::CDll;
 use crate::value::Value;
+pub use access::Elements;
 use keep::{BufferKind, Keep, KeepMap};
 
 /// A C instance: a value of some [`CType`] living in memory, like a ctypes
@@ -343,12 +344,7 @@ impl CData {
     /// The value of a pointer-typed instance (`void *`, `char *`,
     /// `POINTER(T)`, function pointers): the address it holds.
     pub(crate) fn pointer_value(&self) -> Option<usize> {
-        let is_ptr = match self.ty.kind() {
-            Kind::Scalar { scalar, .. } => scalar.is_pointer(),
-            Kind::Pointer(_) | Kind::Function(_) => true,
-            _ => false,
-        };
-        if !is_ptr || self.check_readable("reading").is_err() {
+        if !self.ty.holds_address() || self.check_readable("reading").is_err() {
             return None;
         }
         let mut bytes = [0u8; std::mem::size_of::<usize>()];
@@ -548,17 +544,5 @@ impl CData {
 impl AsRef<CType> for CData {
     fn as_ref(&self) -> &CType {
         &self.ty
-    }
-}
-
-impl fmt::Debug for CData {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "CData({} at {:#x}", self.ty, self.address())?;
-        if self.ty.scalar().is_some() {
-            if let Ok(v) = self.value() {
-                write!(f, " = {v:?}")?;
-            }
-        }
-        f.write_str(")")
     }
 }
