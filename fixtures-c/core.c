@@ -41,6 +41,11 @@ ptrdiff_t echo_ssize(ptrdiff_t x) { return x; }
 /* Narrow results computed in C, so the upper bits of the return register are
  * whatever the arithmetic left there: the caller must narrow correctly. */
 int8_t i8_from_int(int x) { return (int8_t)x; }
+/* Six integer arguments of mixed widths, one per general register; the
+ * result is the low 16 bits of their weighted sum (a narrow result). */
+unsigned short mix6(signed char a, short b, int c, long d, unsigned int e, void *f) {
+    return (unsigned short)(a + 2 * b + 3 * c + 4 * d + 5 * (long)e + 6 * (long)(uintptr_t)f);
+}
 uint8_t u8_from_int(int x) { return (uint8_t)x; }
 int16_t i16_from_int(int x) { return (int16_t)x; }
 uint16_t u16_from_int(int x) { return (uint16_t)x; }

@@ -195,3 +195,83 @@ fn zlib_crc32_prepared() -> rctypes::Result<()> {
     assert_eq!(unsafe { p.call_i64() }?, 0x414f_a339);
     Ok(())
 }
+
+/// Six integer arguments of mixed widths (the quick path passes all six
+/// general registers), a narrow unsigned result, and setters whose type is
+/// not the parameter's going through the general conversion.
+#[test]
+fn six_registers_narrow_results_and_mismatched_setters() -> rctypes::Result<()> {
+    let mix6 = func(
+        "mix6",
+        [
+            CType::c_byte(),
+            CType::c_short(),
+            CType::c_int(),
+            CType::c_long(),
+            CType::c_uint(),
+            CType::c_void_p(),
+        ],
+        CType::c_ushort(),
+    );
+    let expect = |a: i64, b: i64, c: i64, d: i64, e: i64, f: i64| {
+        (a + 2 * b + 3 * c + 4 * d + 5 * e + 6 * f) as u16 as i64
+    };
+    let mut p = mix6.prepared()?;
+    for (a, b, c, d, e, f) in [
+        (-128, -32768, i32::MIN as i64, -1, u32::MAX as i64, 0),
+        (127, 32767, i32::MAX as i64, i64::MAX / 8, 0, 0x1000),
+        (1, 2, 3, 4, 5, 6),
+    ] {
+        p.set_i64(0, a)
+            .set_i64(1, b)
+            .set_i64(2, c)
+            .set_i64(3, d)
+            .set_u64(4, e as u64)
+            .set_address(5, f as usize);
+        // SAFETY: unsigned short mix6(signed char, short, int, long,
+        // unsigned int, void *); the pointer is never dereferenced.
+        let r = unsafe { p.call_i64() }?;
+        assert_eq!(r, expect(a, b, c, d, e, f));
+        let args = [
+            a.into(),
+            b.into(),
+            c.into(),
+            d.into(),
+            (e as u64).into(),
+            Value::Pointer(f as usize),
+        ];
+        assert_eq!(Value::UInt(r as u64), call(&mix6, &args)?);
+    }
+    // out of range for the narrow parameters, through either setter
+    p.set_i64(0, 128);
+    // SAFETY: as above; the refused call does not reach C.
+    assert!(matches!(
+        unsafe { p.call_i64() },
+        Err(Error::Argument { index: 0, .. })
+    ));
+    p.set_u64(1, 32768);
+    // SAFETY: as above.
+    assert!(matches!(
+        unsafe { p.call_i64() },
+        Err(Error::Argument { index: 1, .. })
+    ));
+    // an integer setter on the pointer parameter: the general conversion
+    // (a void * takes a non-negative integer as an address, as in ctypes),
+    // not the integer fast path
+    p.set_i64(5, -1);
+    // SAFETY: as above.
+    assert!(matches!(
+        unsafe { p.call_i64() },
+        Err(Error::Argument { index: 5, .. })
+    ));
+    // and an unsigned value for the signed `long` goes in when it fits
+    p.set_i64(0, 0)
+        .set_i64(1, 0)
+        .set_i64(2, 0)
+        .set_u64(3, 7)
+        .set_u64(4, 0);
+    p.set_u64(5, 2);
+    // SAFETY: as above.
+    assert_eq!(unsafe { p.call_i64() }?, 28 + 12);
+    Ok(())
+}

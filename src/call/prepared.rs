@@ -22,7 +22,7 @@ use super::plan::{ArgKind, Plan, RetKind, ffi_arg};
 #[cfg(all(target_arch = "x86_64", not(windows)))]
 use super::plan::{pair_result, place_arg};
 #[cfg(all(target_arch = "x86_64", not(windows)))]
-use super::sysv::{GPRS, Loc, Place, Regs, RetPlace};
+use super::sysv::{GPRS, Loc, Place, Regs, RetPlace, call_gprs};
 use crate::conv::{self, Wide};
 use crate::ctype::Scalar;
 use crate::error::{Error, Result};
@@ -100,11 +100,10 @@ pub struct PreparedCall<'a> {
 #[cfg(all(target_arch = "x86_64", not(windows)))]
 #[derive(Clone, Copy)]
 struct Quick {
-    stub: unsafe extern "C" fn(*mut Regs, usize),
     code: usize,
-    use_errno: bool,
-    /// The result's type, for narrowing `rax` (`None`: void or a pointer).
-    int: Option<Scalar>,
+    /// How the result is narrowed from `rax` (not at all for a pointer or
+    /// void).
+    int: conv::Extend,
 }
 
 /// How a setter writes an argument, decided once from the parameter's type:
@@ -119,9 +118,13 @@ struct Fast {
     /// The argument's word in the frame.
     dst: u32,
     /// For integers, the range `lo..=hi` (every fixed-width C integer range
-    /// fits an `i64` low end and a `u64` high end).
+    /// fits an `i64` low end and a `u64` high end), and `hi` as far as an
+    /// `i64` reaches (for [`set_i64`](PreparedCall::set_i64)). Empty for
+    /// every other type (`lo` is 1, above both highs), so the integer
+    /// setters check the range alone.
     lo: i64,
     hi: u64,
+    hi_i64: i64,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -199,10 +202,13 @@ impl Function {
                 let general = Fast {
                     how: How::General,
                     dst: 0,
-                    lo: 0,
+                    lo: 1,
                     hi: 0,
+                    hi_i64: 0,
                 };
-                let (ArgKind::Word(scalar), Some(dst)) = (p.kind, word_of(i)) else {
+                // (`put` relies on every fast word lying inside the frame)
+                let dst = word_of(i).filter(|&d| (d as usize) < frame_words);
+                let (ArgKind::Word(scalar), Some(dst)) = (p.kind, dst) else {
                     return general;
                 };
                 let how = if scalar.is_plain_int() {
@@ -216,12 +222,20 @@ impl Function {
                 } else {
                     How::Word
                 };
+                if how != How::Int {
+                    return Fast {
+                        how,
+                        dst,
+                        ..general
+                    };
+                }
                 let (lo, hi) = conv::int_range(scalar);
                 Fast {
                     how,
                     dst,
-                    lo: i64::try_from(lo).unwrap_or(0),
+                    lo: i64::try_from(lo).unwrap_or(1),
                     hi: u64::try_from(hi).unwrap_or(0),
+                    hi_i64: i64::try_from(hi).unwrap_or(i64::MAX),
                 }
             })
             .collect();
@@ -242,12 +256,15 @@ impl Function {
                     RetKind::Void if plan.restype().is_void() => Some(None),
                     _ => None,
                 };
-                match (int, layout.stub.rax_only()) {
-                    (Some(int), true) => Some(Quick {
-                        stub: layout.stub.code(),
+                // the general-register words start initialised (zero), so
+                // the quick call may pass all six whatever the arity
+                for word in frame.iter_mut().take(GPRS) {
+                    *word = MaybeUninit::new(0);
+                }
+                match (int, layout.stub.rax_only(), f.use_errno) {
+                    (Some(int), true, false) => Some(Quick {
                         code: f.code,
-                        use_errno: f.use_errno,
-                        int,
+                        int: conv::Extend::of(int.unwrap_or(Scalar::U64)),
                     }),
                     _ => None,
                 }
@@ -302,9 +319,10 @@ impl<'a> PreparedCall<'a> {
     /// Writes word `w` at word `dst` of the frame.
     #[inline(always)]
     fn put(&mut self, dst: u32, w: u64) {
-        if let Some(word) = self.frame.get_mut(dst as usize) {
-            word.write(w);
-        }
+        debug_assert!((dst as usize) < self.frame.len());
+        // SAFETY: `dst` comes from a `Fast`, whose words `prepared` checked
+        // lie inside the frame (which never changes size).
+        unsafe { self.frame.get_unchecked_mut(dst as usize) }.write(w);
     }
 
     /// Converts `v` for argument `index` with the rules of
@@ -386,13 +404,11 @@ impl<'a> PreparedCall<'a> {
     #[inline]
     pub fn set_i64(&mut self, index: usize, value: i64) -> &mut Self {
         if let Some(&Fast {
-            how: How::Int,
-            dst,
-            lo,
-            hi,
+            dst, lo, hi_i64, ..
         }) = self.fast.get(index)
         {
-            if value >= lo && (value < 0 || value as u64 <= hi) {
+            // (an empty range for any other type)
+            if lo <= value && value <= hi_i64 {
                 self.put(dst, value as u64);
                 return self;
             }
@@ -403,14 +419,9 @@ impl<'a> PreparedCall<'a> {
     /// Sets an unsigned integer argument.
     #[inline]
     pub fn set_u64(&mut self, index: usize, value: u64) -> &mut Self {
-        if let Some(&Fast {
-            how: How::Int,
-            dst,
-            hi,
-            ..
-        }) = self.fast.get(index)
-        {
-            if value <= hi {
+        if let Some(&Fast { dst, lo, hi, .. }) = self.fast.get(index) {
+            // (`lo` is 1 for any other type; an integer's is 0 or below)
+            if value <= hi && lo <= 0 {
                 self.put(dst, value);
                 return self;
             }
@@ -474,7 +485,7 @@ impl<'a> PreparedCall<'a> {
     #[inline]
     pub unsafe fn call(&mut self) -> Result<()> {
         #[cfg(all(target_arch = "x86_64", not(windows)))]
-        if let (Some(quick), None) = (self.quick, &self.error) {
+        if let (Some(quick), None) = (&self.quick, &self.error) {
             // SAFETY: forwarded from the caller (see `quick_call`).
             unsafe { self.quick_call(quick) };
             return Ok(());
@@ -495,32 +506,32 @@ impl<'a> PreparedCall<'a> {
     #[inline]
     pub unsafe fn call_i64(&mut self) -> Result<i64> {
         #[cfg(all(target_arch = "x86_64", not(windows)))]
-        if let (Some(quick), None) = (self.quick, &self.error) {
+        if let (Some(quick), None) = (&self.quick, &self.error) {
             // SAFETY: forwarded from the caller.
             let rax = unsafe { self.quick_call(quick) };
-            return Ok(match quick.int {
-                Some(s) => conv::extend(s, rax) as i64,
-                None => rax as i64,
-            });
+            return Ok(quick.int.apply(rax) as i64);
         }
         // SAFETY: forwarded from the caller.
         unsafe { self.call_i64_slow() }
     }
 
-    /// The quick call: the stub, and `rax`.
+    /// The quick call: the function called with the six general-register
+    /// words of the frame, and its `rax`.
     ///
     /// # Safety
     /// As [`PreparedCall::call`]; `quick` was made for this call's plan,
-    /// whose arguments all travel in the general registers the stub loads.
+    /// whose arguments all travel in general registers (and which neither
+    /// swaps errno nor is variadic).
     #[cfg(all(target_arch = "x86_64", not(windows)))]
     #[inline(always)]
-    unsafe fn quick_call(&mut self, quick: Quick) -> u64 {
-        let regs = self.regs();
-        // SAFETY: every argument is in the register the layout gives it (or
-        // is the zero it started as); the caller guarantees the signature.
-        unsafe { errno::swapped(quick.use_errno, || (quick.stub)(regs, quick.code)) };
-        // SAFETY: every stub stores rax.
-        unsafe { (*regs).rax() }
+    unsafe fn quick_call(&self, quick: &Quick) -> u64 {
+        let g = self.frame.as_ptr();
+        // SAFETY: the frame starts with the GPRS register words, which
+        // `prepared` zeroed and setters only overwrite (initialised).
+        let w = |i: usize| unsafe { (*g.add(i)).assume_init() };
+        // SAFETY: every argument is in its register's word (or is the zero
+        // it started as); the caller guarantees the signature.
+        unsafe { call_gprs(w(0), w(1), w(2), w(3), w(4), w(5), quick.code) }
     }
 
     /// [`call_i64`](PreparedCall::call_i64) for every other signature.

@@ -492,6 +492,29 @@ fn ret_place(ty: &CType, shape: Shape) -> RetPlace {
     }
 }
 
+/// Calls `code` with the six general-register arguments as given and
+/// returns its `rax`, by jumping to it: the arguments are already where the
+/// callee reads them, and it returns straight to the caller (the seventh
+/// argument, `code`, is the caller's stack word, which the callee ignores).
+///
+/// # Safety
+/// `code` must be a function that takes integer arguments only, in at most
+/// the six general registers (the others are ignored), is not variadic,
+/// and returns an integer, a pointer or nothing in `rax`.
+#[unsafe(naked)]
+pub(crate) unsafe extern "C" fn call_gprs(
+    a: u64,
+    b: u64,
+    c: u64,
+    d: u64,
+    e: u64,
+    f: u64,
+    code: usize,
+) -> u64 {
+    // Entry: [rsp] is the return address, [rsp + 8] the seventh argument.
+    naked_asm!("jmp qword ptr [rsp + 8]");
+}
+
 /// Loads the general registers from `regs`, calls `code`, stores `rax`,
 /// `rdx`, `xmm0` and `xmm1` back.
 ///

@@ -26,7 +26,7 @@ use std::ffi::{CStr, c_char};
 use std::ptr;
 
 pub(crate) use address::{address_of, aggregate_mismatch};
-pub(crate) use strings::{WideUnit, c_wide, read_wide};
+pub(crate) use strings::{WCHAR_BYTES, WideUnit, c_wide, read_wide};
 
 use crate::callback::Callback;
 use crate::ctype::scalar::{LONG_DOUBLE, LongDoubleFormat};
@@ -305,22 +305,33 @@ fn complex_of(v: &Value) -> Option<(f64, f64)> {
 /// register holds a narrow integer (integers only; other images pass through).
 #[inline(always)]
 pub(crate) fn extend(s: Scalar, w: u64) -> u64 {
-    // one arm per type, the width and sign constant in each (a single jump)
-    match s {
-        Scalar::I8 => w as i8 as u64,
-        Scalar::U8 | Scalar::Bool => w as u8 as u64,
-        Scalar::I16 => w as i16 as u64,
-        Scalar::U16 => w as u16 as u64,
-        Scalar::I32 => w as i32 as u64,
-        Scalar::U32 => w as u32 as u64,
-        Scalar::Char if Scalar::Char.is_signed() => w as i8 as u64,
-        Scalar::Char => w as u8 as u64,
-        Scalar::WChar => match (strings::WCHAR_BYTES, Scalar::WChar.is_signed()) {
-            (2, _) => w as u16 as u64,
-            (_, true) => w as i32 as u64,
-            _ => w as u32 as u64,
-        },
-        _ => w,
+    Extend::of(s).apply(w)
+}
+
+/// [`extend`] for one type, decided once: two shifts by a constant.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Extend {
+    /// The bits above the type's width (0: nothing to narrow).
+    shift: u32,
+    signed: bool,
+}
+
+impl Extend {
+    #[inline(always)]
+    pub(crate) const fn of(s: Scalar) -> Extend {
+        Extend {
+            shift: s.extend_shift(),
+            signed: s.extends_signed(),
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) const fn apply(self, w: u64) -> u64 {
+        if self.signed {
+            ((w << self.shift) as i64 >> self.shift) as u64
+        } else {
+            (w << self.shift) >> self.shift
+        }
     }
 }
 

@@ -114,6 +114,28 @@ impl Scalar {
         }
     }
 
+    /// For the integer types narrower than a word: how many bits above the
+    /// type's width a register holds (64 minus the width); 0 for the rest,
+    /// whose images are never narrowed.
+    pub(crate) const fn extend_shift(self) -> u32 {
+        match self {
+            Scalar::I8 | Scalar::U8 | Scalar::Bool | Scalar::Char => 56,
+            Scalar::I16 | Scalar::U16 => 48,
+            Scalar::I32 | Scalar::U32 => 32,
+            Scalar::WChar => 64 - 8 * crate::conv::WCHAR_BYTES as u32,
+            _ => 0,
+        }
+    }
+
+    /// Whether a narrow integer of this type is sign-extended in a register
+    /// (see [`extend_shift`](Scalar::extend_shift)).
+    pub(crate) const fn extends_signed(self) -> bool {
+        match self {
+            Scalar::WChar => self.is_signed() && crate::conv::WCHAR_BYTES != 2,
+            _ => self.is_signed(),
+        }
+    }
+
     /// Integer types (those a bitfield may have, and `bool`/`char`).
     pub(crate) const fn is_integer(self) -> bool {
         matches!(self, Scalar::Bool | Scalar::Char | Scalar::WChar) || self.is_plain_int()
