@@ -1,77 +1,67 @@
-//! `SmallList`: a list that keeps its first `N` items inline and spills to
-//! the heap only past them, so a callback allocates nothing for the list of
-//! arguments it receives.
+//! `InlineValues`: the values a callback receives, kept inline (a callback
+//! with up to `N` parameters allocates nothing for its argument list).
 
 use std::mem::MaybeUninit;
 
-/// A list of up to `N` items without allocating, more on the heap.
+use crate::value::Value;
+
+/// Up to `N` values, inline. Values past `N` are refused by `push`; a
+/// caller with more uses a `Vec`.
 ///
-/// `repr(C)` with the inline items last: the initialised fields come first,
-/// so the compiler does not merge their stores and the uninitialised items
-/// into one memset.
+/// `repr(C)` with the items last: the initialised count comes first, so
+/// the compiler does not merge its store and the uninitialised items into
+/// one memset.
 #[repr(C)]
-pub(crate) struct SmallList<T, const N: usize> {
-    /// Initialised entries of `inline`.
+pub(crate) struct InlineValues<const N: usize> {
+    /// Initialised entries of `items`.
     len: usize,
-    /// Used instead of `inline` once it is full.
-    heap: Vec<T>,
-    inline: [MaybeUninit<T>; N],
+    items: [MaybeUninit<Value>; N],
 }
 
-impl<T, const N: usize> SmallList<T, N> {
-    /// An empty list; `expected` items past `N` go straight to the heap.
-    #[inline]
-    pub(crate) fn with_capacity(expected: usize) -> Self {
-        SmallList {
+impl<const N: usize> InlineValues<N> {
+    /// An empty list.
+    #[inline(always)]
+    pub(crate) fn new() -> Self {
+        InlineValues {
             len: 0,
-            heap: if expected > N {
-                Vec::with_capacity(expected)
-            } else {
-                Vec::new()
-            },
-            inline: [const { MaybeUninit::uninit() }; N],
+            items: [const { MaybeUninit::uninit() }; N],
         }
     }
 
-    /// Appends an item.
-    #[inline]
-    pub(crate) fn push(&mut self, item: T) {
-        if self.heap.capacity() == 0 && self.len < N {
-            self.inline[self.len].write(item);
-            self.len += 1;
-        } else {
-            if self.heap.capacity() == 0 {
-                // move the inline items over, keeping their order
-                self.heap.reserve(self.len + 1);
-                for slot in &mut self.inline[..self.len] {
-                    // SAFETY: the first `len` entries are initialised; each
-                    // is read once, and `len` is reset below so none is
-                    // dropped again.
-                    self.heap.push(unsafe { slot.assume_init_read() });
-                }
-                self.len = 0;
+    /// Appends `v`, or gives it back when the list is full.
+    #[inline(always)]
+    pub(crate) fn push(&mut self, v: Value) -> Result<(), Value> {
+        match self.items.get_mut(self.len) {
+            Some(slot) => {
+                slot.write(v);
+                self.len += 1;
+                Ok(())
             }
-            self.heap.push(item);
+            None => Err(v),
         }
     }
 
-    /// The items, in order.
-    #[inline]
-    pub(crate) fn as_slice(&self) -> &[T] {
-        if self.heap.capacity() > 0 {
-            &self.heap
-        } else {
-            // SAFETY: the first `len` entries are initialised.
-            unsafe { std::slice::from_raw_parts(self.inline.as_ptr().cast::<T>(), self.len) }
-        }
+    /// The values, in order.
+    #[inline(always)]
+    pub(crate) fn as_slice(&self) -> &[Value] {
+        // SAFETY: the first `len` entries are initialised.
+        unsafe { std::slice::from_raw_parts(self.items.as_ptr().cast::<Value>(), self.len) }
     }
 }
 
-impl<T, const N: usize> Drop for SmallList<T, N> {
+impl<const N: usize> Drop for InlineValues<N> {
+    #[inline(always)]
     fn drop(&mut self) {
-        for slot in &mut self.inline[..self.len] {
-            // SAFETY: the first `len` entries are initialised, and dropped once.
-            unsafe { slot.assume_init_drop() };
+        for slot in &mut self.items[..self.len] {
+            // SAFETY: the first `len` entries are initialised, and each is
+            // taken once (the list is going away).
+            let v = unsafe { slot.assume_init_read() };
+            // numbers own nothing: skip the enum's drop glue (a call)
+            if v.owns_nothing() {
+                std::mem::forget(v);
+            } else {
+                drop(v);
+            }
         }
     }
 }
@@ -79,22 +69,30 @@ impl<T, const N: usize> Drop for SmallList<T, N> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::rc::Rc;
+    use crate::{CData, CType};
 
     #[test]
-    fn keeps_order_spills_and_drops_everything_once() {
-        let counter = Rc::new(());
-        for n in [0usize, 1, 3, 4, 5, 20] {
-            for expected in [0, n] {
-                let mut list: SmallList<(usize, Rc<()>), 4> = SmallList::with_capacity(expected);
-                for i in 0..n {
-                    list.push((i, Rc::clone(&counter)));
-                }
-                let order: Vec<usize> = list.as_slice().iter().map(|(i, _)| *i).collect();
-                assert_eq!(order, (0..n).collect::<Vec<_>>());
-                assert_eq!(Rc::strong_count(&counter), n + 1);
+    fn keeps_order_refuses_past_n_and_drops_everything_once() {
+        let d = CData::new(&CType::c_int());
+        for n in [0usize, 1, 3, 4] {
+            let mut list: InlineValues<4> = InlineValues::new();
+            for i in 0..n {
+                let v = if i % 2 == 0 {
+                    Value::Int(i as i64)
+                } else {
+                    Value::from(&d)
+                };
+                assert!(list.push(v).is_ok());
             }
-            assert_eq!(Rc::strong_count(&counter), 1, "every item dropped once");
+            assert_eq!(list.as_slice().len(), n);
+            for (i, v) in list.as_slice().iter().enumerate() {
+                assert_eq!(matches!(v, Value::Int(_)), i % 2 == 0);
+            }
+            if n == 4 {
+                assert!(list.push(Value::Null).is_err());
+            }
+            drop(list);
+            assert_eq!(d.memory_handles(), 1, "every handle dropped once");
         }
     }
 }

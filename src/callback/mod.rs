@@ -40,7 +40,7 @@ use crate::ctype::{CType, Kind};
 use crate::error::{Error, Result};
 use crate::memory::CData;
 use crate::memory::keep::Keep;
-use crate::small::SmallList;
+use crate::small::InlineValues;
 use crate::value::Value;
 
 /// The closure type a [`Callback`] runs: the decoded arguments in, the
@@ -594,18 +594,22 @@ pub(super) enum Frame<'a> {
 pub(super) unsafe fn invoke(callback: &Entered, frame: &mut Frame<'_>) {
     let shared = &callback.shared;
     let use_errno = shared.use_errno.load(Ordering::Relaxed);
+    // (a failure is handled where it happens, so that only the small
+    // outcome of `catch_unwind` travels back here)
     let outcome = errno::swapped(use_errno, || {
-        // SAFETY: forwarded from the caller.
-        catch_unwind(AssertUnwindSafe(|| unsafe { shared.run(frame) }))
+        catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: forwarded from the caller.
+            if let Err(e) = unsafe { shared.run(frame) } {
+                // SAFETY: as above.
+                unsafe { shared.fail(frame, e) };
+            }
+        }))
     });
-    let error = match outcome {
-        Ok(Ok(())) => return,
-        Ok(Err(e)) => e,
-        Err(payload) => shared.panic_error(payload),
-    };
-    // SAFETY: the frame has room for the result (forwarded).
-    unsafe { shared.zero_result(frame) };
-    shared.record(error);
+    if let Err(payload) = outcome {
+        let error = shared.panic_error(payload);
+        // SAFETY: forwarded from the caller.
+        unsafe { shared.fail(frame, error) };
+    }
 }
 
 /// The body of a typed callback's direct entry: holds the callback for the
@@ -672,6 +676,18 @@ impl Shared {
         }
     }
 
+    /// A failed call from C: C gets a zeroed result, the error is recorded.
+    ///
+    /// # Safety
+    /// The frame has room for the result.
+    #[cold]
+    #[inline(never)]
+    unsafe fn fail(&self, frame: &mut Frame<'_>, error: Error) {
+        // SAFETY: forwarded.
+        unsafe { self.zero_result(frame) };
+        self.record(error);
+    }
+
     /// Records a failure of a call from C.
     #[cold]
     fn record(&self, error: Error) {
@@ -724,21 +740,15 @@ impl Shared {
                         "a callback made with new_local was called again while it was running",
                     ));
                 };
-                let mut values = SmallList::with_capacity(params.len());
                 // SAFETY: as below.
-                unsafe { self.arguments(frame, &mut values) }?;
-                let result = f(values.as_slice())?;
-                drop(values);
+                let result = unsafe { self.with_arguments(frame, |args| f(args)) }?;
                 drop(f);
                 // SAFETY: the frame has room for the result.
                 return unsafe { self.put_result(frame, result) };
             }
         };
-        let mut values = SmallList::with_capacity(params.len());
         // SAFETY: forwarded: the frame holds one argument per parameter.
-        unsafe { self.arguments(frame, &mut values) }?;
-        let result = func(values.as_slice())?;
-        drop(values);
+        let result = unsafe { self.with_arguments(frame, func) }?;
         // SAFETY: the frame has room for the result.
         unsafe { self.put_result(frame, result) }
     }
@@ -751,28 +761,76 @@ impl Shared {
         }
     }
 
-    /// Every argument as a Value.
+    /// Runs `f` over every argument as a Value: kept inline for up to
+    /// [`INLINE_ARGS`] parameters (no allocation), in a `Vec` past them. The
+    /// arguments are dropped before the result is returned.
     ///
     /// # Safety
     /// As [`invoke`].
     #[inline(always)]
-    unsafe fn arguments(
+    unsafe fn with_arguments(
         &self,
         frame: &Frame<'_>,
-        values: &mut SmallList<Value, INLINE_ARGS>,
-    ) -> Result<()> {
+        f: impl FnOnce(&[Value]) -> Result<Value>,
+    ) -> Result<Value> {
+        let n = self.plan.params().len();
+        if n <= INLINE_ARGS {
+            let mut list = InlineValues::<INLINE_ARGS>::new();
+            // SAFETY: forwarded; the list has room for every parameter
+            // (a value it refused would be dropped, never lost unsafely).
+            unsafe { self.arguments(frame, &mut |v| drop(list.push(v))) }?;
+            f(list.as_slice())
+        } else {
+            let mut list = Vec::with_capacity(n);
+            // SAFETY: forwarded.
+            unsafe { self.arguments(frame, &mut |v| list.push(v)) }?;
+            f(&list)
+        }
+    }
+
+    /// Passes every argument, as a Value, to `push`, in order.
+    ///
+    /// # Safety
+    /// As [`invoke`].
+    #[inline(always)]
+    unsafe fn arguments(&self, frame: &Frame<'_>, push: &mut impl FnMut(Value)) -> Result<()> {
         let params = self.plan.params();
+        // The thunk's frame: a scalar in a register or stack word is read
+        // and converted inline; anything else by `incoming`.
+        #[cfg(all(target_arch = "x86_64", not(windows)))]
+        if let Frame::Regs(regs, layout) = frame {
+            for (i, (param, place)) in params.iter().zip(layout.args.iter()).enumerate() {
+                let v = match (param.kind, place) {
+                    // SAFETY: forwarded (stack words are the caller's); a
+                    // char * / wchar_t * argument is NULL or a string: the
+                    // prototype is C's promise.
+                    (ArgKind::Word(s), Place::Word(loc)) => unsafe {
+                        conv::decode_word(s, regs.read(*loc), true)
+                    },
+                    // SAFETY: forwarded.
+                    _ => unsafe { incoming(frame, i, param, &mut 0) },
+                };
+                push(v.map_err(|e| self.argument_error(i, e))?);
+            }
+            return Ok(());
+        }
         let mut next = 0; // libffi's list leaves out arguments passed as nothing
         for (i, param) in params.iter().enumerate() {
             // SAFETY: forwarded.
-            let v =
-                unsafe { incoming(frame, i, param, &mut next) }.map_err(|e| Error::Callback {
-                    prototype: self.prototype.to_string().into(),
-                    message: format!("argument {i}: {e}").into(),
-                })?;
-            values.push(v);
+            let v = unsafe { incoming(frame, i, param, &mut next) };
+            push(v.map_err(|e| self.argument_error(i, e))?);
         }
         Ok(())
+    }
+
+    /// The error of an argument C passed that has no Value.
+    #[cold]
+    #[inline(never)]
+    fn argument_error(&self, i: usize, e: Error) -> Error {
+        Error::Callback {
+            prototype: self.prototype.to_string().into(),
+            message: format!("argument {i}: {e}").into(),
+        }
     }
 
     /// Writes the closure's result where C expects it.
@@ -785,7 +843,29 @@ impl Shared {
     ///
     /// # Safety
     /// The frame has room for a result of the restype.
+    #[inline(always)]
     unsafe fn put_result(&self, frame: &mut Frame<'_>, v: Value) -> Result<()> {
+        // A number refers to nothing: converted and written, no keeps.
+        if let RetKind::Word(s) = self.plan.ret() {
+            if s.is_number() && v.owns_nothing() {
+                if let Some(w) = conv::encode_word_fast(s, &v, &mut conv::NoStrings) {
+                    // SAFETY: forwarded.
+                    unsafe { self.put_word(frame, w) };
+                    std::mem::forget(v); // owns nothing
+                    return Ok(());
+                }
+            }
+        }
+        // SAFETY: forwarded.
+        unsafe { self.put_result_general(frame, v) }
+    }
+
+    /// [`put_result`](Shared::put_result) for every result.
+    ///
+    /// # Safety
+    /// As [`put_result`](Shared::put_result).
+    #[inline(never)]
+    unsafe fn put_result_general(&self, frame: &mut Frame<'_>, v: Value) -> Result<()> {
         let restype = self.plan.restype();
         let mut keeps = ResultKeeps(Vec::new());
         let refused = |e: conv::Refused| -> Error {
@@ -1035,6 +1115,7 @@ unsafe fn incoming_word(frame: &Frame<'_>, i: usize, param: &Param) -> u64 {
 ///
 /// # Safety
 /// As [`invoke`]; `next` counts libffi's pointers used so far.
+#[inline(never)]
 unsafe fn incoming(frame: &Frame<'_>, i: usize, param: &Param, next: &mut usize) -> Result<Value> {
     if param.kind == ArgKind::Empty {
         return Ok(Value::Data(CData::try_new(&param.ty)?));

@@ -123,12 +123,13 @@ unsafe extern "C" fn thunk_entry() {
 unsafe extern "C" fn thunk_dispatch(slot: u32, regs: *mut Regs) {
     // SAFETY: the entry passes its own, live frame.
     let regs = unsafe { &mut *regs };
-    regs.x87n = 0;
-    regs.set_ret([0; 4]);
     let inner = SLOTS
         .get(slot as usize)
         .map_or(std::ptr::null_mut(), |s| s.load(Ordering::Acquire));
     if inner.is_null() {
+        // a freed slot: C gets zero
+        regs.x87n = 0;
+        regs.set_ret([0; 4]);
         return;
     }
     // SAFETY: a slot holds a live callback's `CallbackInner` (the callback
@@ -138,6 +139,8 @@ unsafe extern "C" fn thunk_dispatch(slot: u32, regs: *mut Regs) {
     // the closure drops its last handle.
     let callback = unsafe { Entered::new(inner) };
     let Some(layout) = callback.shared.plan.layout() else {
+        regs.x87n = 0;
+        regs.set_ret([0; 4]);
         return;
     };
     regs.x87n = layout.x87_results();
