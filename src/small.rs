@@ -55,13 +55,7 @@ impl<const N: usize> Drop for InlineValues<N> {
         for slot in &mut self.items[..self.len] {
             // SAFETY: the first `len` entries are initialised, and each is
             // taken once (the list is going away).
-            let v = unsafe { slot.assume_init_read() };
-            // numbers own nothing: skip the enum's drop glue (a call)
-            if v.owns_nothing() {
-                std::mem::forget(v);
-            } else {
-                drop(v);
-            }
+            unsafe { slot.assume_init_read() }.discard();
         }
     }
 }

@@ -101,6 +101,17 @@ impl Value {
         }
     }
 
+    /// Drops the value, inline when it owns nothing (a number's drop is a
+    /// no-op, but the enum's drop glue is a call).
+    #[inline(always)]
+    pub(crate) fn discard(self) {
+        if self.owns_nothing() {
+            std::mem::forget(self);
+        } else {
+            drop(self);
+        }
+    }
+
     /// Whether the value is a plain number or marker (no heap, no handle).
     #[inline(always)]
     pub(crate) fn owns_nothing(&self) -> bool {

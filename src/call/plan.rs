@@ -104,6 +104,8 @@ impl RetKind {
 pub(crate) struct Param {
     pub(crate) ty: CType,
     pub(crate) kind: ArgKind,
+    /// For [`ArgKind::Word`]: the type's conversions.
+    pub(crate) word: Option<&'static crate::conv::codec::Word>,
     /// `sizeof` the type.
     pub(crate) size: usize,
 }
@@ -178,9 +180,14 @@ impl Plan {
             check_type(ty, Role::Argument, || {
                 format!("argument {index} of `{function}`")
             })?;
+            let kind = ArgKind::of(ty);
             params.push(Param {
                 ty: ty.clone(),
-                kind: ArgKind::of(ty),
+                kind,
+                word: match kind {
+                    ArgKind::Word(s) => crate::conv::codec::Word::of(s),
+                    _ => None,
+                },
                 size: ty.size(),
             });
         }
@@ -782,7 +789,32 @@ fn put_bytes(
 /// Converts one argument for libffi into `slot` (or points at the
 /// instance), returning where libffi reads it, or `None` for an argument
 /// passed as nothing.
+#[inline(always)]
 pub(crate) fn ffi_arg(
+    param: &Param,
+    v: &Value,
+    slot: &mut MaybeUninit<Wide>,
+    sink: &mut dyn Sink,
+) -> std::result::Result<Option<*mut c_void>, Refused> {
+    // A scalar through its type's own conversion (no dispatch here).
+    if let Some(word) = param.word {
+        let w = (word.encode)(&param.ty, v, sink)?;
+        let out: *mut u8 = slot.as_mut_ptr().cast();
+        // a whole word, so that libffi's 8-byte loads of narrow floats read
+        // initialised bytes
+        // SAFETY: a slot holds 32 bytes, more than a word.
+        unsafe {
+            out.cast::<u64>().write(0);
+            (word.store)(w, out);
+        }
+        return Ok(Some(out.cast()));
+    }
+    ffi_arg_general(param, v, slot, sink)
+}
+
+/// [`ffi_arg`] for the other kinds of argument.
+#[inline(never)]
+fn ffi_arg_general(
     param: &Param,
     v: &Value,
     slot: &mut MaybeUninit<Wide>,

@@ -800,12 +800,12 @@ impl Shared {
         #[cfg(all(target_arch = "x86_64", not(windows)))]
         if let Frame::Regs(regs, layout) = frame {
             for (i, (param, place)) in params.iter().zip(layout.args.iter()).enumerate() {
-                let v = match (param.kind, place) {
+                let v = match (param.word, place) {
                     // SAFETY: forwarded (stack words are the caller's); a
                     // char * / wchar_t * argument is NULL or a string: the
                     // prototype is C's promise.
-                    (ArgKind::Word(s), Place::Word(loc)) => unsafe {
-                        conv::decode_word(s, regs.read(*loc), true)
+                    (Some(word), Place::Word(loc)) => unsafe {
+                        (word.decode)(regs.read(*loc), true)
                     },
                     // SAFETY: forwarded.
                     _ => unsafe { incoming(frame, i, param, &mut 0) },

@@ -20,6 +20,7 @@
 //! Errors are boxed, so the hot paths return in registers.
 
 mod address;
+pub(crate) mod codec;
 mod strings;
 
 use std::ffi::{CStr, c_char};
@@ -360,11 +361,12 @@ pub(crate) unsafe fn decode_word(s: Scalar, w: u64, follow: bool) -> Result<Valu
     })
 }
 
-/// The rest of [`decode_word`].
+/// The rest of [`decode_word`] (inlined where the type is a constant: the
+/// per-type conversions of [`codec::Word`]).
 ///
 /// # Safety
 /// As [`decode_word`].
-#[inline(never)]
+#[inline]
 unsafe fn decode_word_slow(s: Scalar, w: u64, follow: bool) -> Result<Value> {
     Ok(match s {
         Scalar::I8 => Value::Int(i64::from(w as i8)),

@@ -194,6 +194,9 @@ pub(crate) struct Member {
     /// Set for a fundamental type stored whole in native byte order (not a
     /// bitfield): such members are read and written directly.
     pub(crate) plain: Option<Scalar>,
+    /// For a plain number (see [`Scalar::is_number`]): its type's
+    /// conversions, so a read or write dispatches on nothing.
+    pub(crate) number: Option<&'static crate::conv::codec::Word>,
 }
 
 impl Member {
@@ -206,12 +209,16 @@ impl Member {
             } if bits.is_none() => Some(*scalar),
             _ => None,
         };
+        let number = plain
+            .filter(|s| s.is_number())
+            .and_then(crate::conv::codec::Word::of);
         Member {
             ty: field.ctype.clone(),
             offset: field.offset,
             field,
             bits,
             plain,
+            number,
         }
     }
 

@@ -103,12 +103,22 @@ impl CData {
     /// not fit (naming the field, its width for bitfields, and the value).
     pub fn set(&self, name: &str, value: impl Into<Value>) -> Result<()> {
         self.check_readable("setting a field")?;
-        self.set_member(self.member(name)?, &value.into())
+        let value = value.into();
+        let r = self.set_member(self.member(name)?, &value);
+        value.discard();
+        r
     }
 
     /// Reads member `m` of this record instance.
     #[inline]
     fn get_member(&self, m: &Member) -> Result<Value> {
+        if let Some(word) = m.number {
+            // SAFETY: a plain member lies inside the record's memory (the
+            // public caller checked readability); a number is not followed.
+            return unsafe {
+                (word.decode)((word.load)(self.at_offset(self.offset + m.offset)), false)
+            };
+        }
         if let Some(s) = m.plain {
             return self.load_scalar(s, false, self.offset + m.offset);
         }
@@ -124,6 +134,16 @@ impl CData {
     #[inline]
     fn set_member(&self, m: &Member, value: &Value) -> Result<()> {
         let name = m.field.name.as_str();
+        if let Some(word) = m.number {
+            // numbers refer to nothing: no sink, nothing to keep
+            let w = (word.encode)(&m.ty, value, &mut conv::NoStrings)
+                .map_err(|e| in_field(Error::from(*e), name))?;
+            let offset = self.offset + m.offset;
+            // SAFETY: as in `get_member`.
+            unsafe { (word.store)(w, self.at_offset(offset)) };
+            self.clear_keep(offset);
+            return Ok(());
+        }
         let stored = match (m.plain, m.bits) {
             (Some(s), _) => self.store_scalar(s, false, &m.ty, self.offset + m.offset, value),
             (None, Some((bit, width, order))) => {
@@ -810,7 +830,10 @@ impl FieldHandle {
     #[inline]
     pub fn set(&self, d: &CData, value: impl Into<Value>) -> Result<()> {
         self.check(d, "setting a field")?;
-        d.set_member(self.member(), &value.into())
+        let value = value.into();
+        let r = d.set_member(self.member(), &value);
+        value.discard();
+        r
     }
 
     /// Whether `d` is a readable instance of the handle's record.

@@ -9,7 +9,7 @@ mod pointer;
 pub(crate) mod raw;
 
 use std::alloc::{self, Layout};
-use std::cell::{RefCell, UnsafeCell};
+use std::cell::{Cell, RefCell, UnsafeCell};
 use std::ptr::NonNull;
 use std::rc::Rc;
 
@@ -64,10 +64,12 @@ const INLINE_SIZE: usize = 32;
 #[repr(C, align(16))]
 struct Inline([u8; INLINE_SIZE]);
 
-/// Where a block's bytes are.
+/// Where a block's bytes are. (A plain tag, tested on every access: a
+/// layout inside it would make each test decode a niche.)
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Storage {
-    /// Allocated by rctypes with this layout (`alloc_zeroed`), freed on drop.
-    Heap(Layout),
+    /// Allocated by rctypes with [`Memory::layout`], freed on drop.
+    Heap,
     /// In [`Memory::inline`].
     Inline,
     /// Foreign memory an unsafe constructor's caller vouched for.
@@ -82,6 +84,8 @@ pub(crate) struct Memory {
     /// Bytes valid from the first byte.
     len: usize,
     storage: Storage,
+    /// The allocation's layout, for heap storage.
+    layout: Layout,
     /// The bytes of a small owned instance. In an `UnsafeCell` because
     /// instances write through shared handles.
     inline: UnsafeCell<Inline>,
@@ -92,6 +96,8 @@ pub(crate) struct Memory {
     /// ctypes' `_objects`, allocated the first time something is kept
     /// (plain data never pays for it, nor for dropping it).
     keeps: RefCell<Option<Box<Keeps>>>,
+    /// Whether `keeps` was ever made (a plain write then skips the table).
+    has_keeps: Cell<bool>,
     /// Keeps foreign memory's owner (its library) alive.
     _owner: Option<CDll>,
 }
@@ -112,10 +118,11 @@ struct Keeps {
 
 impl Drop for Memory {
     fn drop(&mut self) {
-        if let Storage::Heap(layout) = self.storage {
-            // SAFETY: `base` came from `alloc_zeroed(layout)` in `Memory::owned`
-            // and is freed only here, once.
-            unsafe { alloc::dealloc(self.base.as_ptr(), layout) };
+        if self.storage == Storage::Heap {
+            // SAFETY: `base` came from `alloc(layout)` or
+            // `alloc_zeroed(layout)` in `Memory::owned_raw` and is freed only
+            // here, once.
+            unsafe { alloc::dealloc(self.base.as_ptr(), self.layout) };
         }
     }
 }
@@ -131,14 +138,22 @@ impl Memory {
     }
 
     /// A block with nothing kept.
-    fn new(base: NonNull<u8>, len: usize, storage: Storage, owner: Option<CDll>) -> Memory {
+    fn new(
+        base: NonNull<u8>,
+        len: usize,
+        storage: Storage,
+        layout: Layout,
+        owner: Option<CDll>,
+    ) -> Memory {
         Memory {
             base,
             len,
+            layout,
             trusted: matches!(storage, Storage::Foreign),
             storage,
             inline: UnsafeCell::new(Inline([0; INLINE_SIZE])),
             keeps: RefCell::new(None),
+            has_keeps: Cell::new(false),
             _owner: owner,
         }
     }
@@ -161,6 +176,7 @@ impl Memory {
                 NonNull::dangling(),
                 size,
                 Storage::Inline,
+                Layout::new::<u8>(),
                 None,
             ));
         }
@@ -185,7 +201,7 @@ impl Memory {
             type_name: format!("{size} bytes aligned to {align}").into(),
             reason: "out of memory".into(),
         })?;
-        Ok(Memory::new(base, size, Storage::Heap(layout), None))
+        Ok(Memory::new(base, size, Storage::Heap, layout, None))
     }
 }
 
@@ -278,6 +294,7 @@ impl CData {
                 base,
                 if address == 0 { 0 } else { ty.size() },
                 Storage::Foreign,
+                Layout::new::<u8>(),
                 owner,
             )),
             offset: 0,
@@ -327,18 +344,21 @@ impl CData {
 
     /// Checks that the instance's memory is really there (foreign memory at
     /// address 0 is not).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn check_readable(&self, what: &str) -> Result<()> {
         // Owned memory always holds every view made of it.
-        if self.is_owned() {
+        if self.is_owned() || self.mem.len >= self.offset.saturating_add(self.ty.size()) {
             return Ok(());
         }
-        if self.mem.len < self.offset.saturating_add(self.ty.size()) {
-            return Err(Error::NullPointer {
-                what: format!("{what} of a {} instance at address 0", self.ty).into(),
-            });
+        Err(self.unreadable(what))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn unreadable(&self, what: &str) -> Error {
+        Error::NullPointer {
+            what: format!("{what} of a {} instance at address 0", self.ty).into(),
         }
-        Ok(())
     }
 
     /// The value of a pointer-typed instance (`void *`, `char *`,
@@ -385,6 +405,7 @@ impl CData {
     /// Runs `f` over this block's keep-alive table, made on first use.
     fn with_keeps_mut<R>(&self, f: impl FnOnce(&mut Keeps) -> R) -> R {
         let mut keeps = self.mem.keeps.borrow_mut();
+        self.mem.has_keeps.set(true);
         f(keeps.get_or_insert_with(Box::default))
     }
 
@@ -414,6 +435,9 @@ impl CData {
     /// data was written over it).
     #[inline]
     pub(crate) fn clear_keep(&self, offset: usize) {
+        if !self.mem.has_keeps.get() {
+            return;
+        }
         if let Some(keeps) = self.mem.keeps.borrow_mut().as_deref_mut() {
             keeps.local.insert(offset, Keep::None);
         }
