@@ -1,7 +1,10 @@
 //! A call whose arguments and result are scalars or pointers allocates
 //! nothing: a counting global allocator proves it, for the register call
-//! plan and for the libffi path (signatures that need the stack or the x87
-//! unit always take it), with and without errno swapping.
+//! plan and for the libffi path (CI runs this file with the plan off too),
+//! with and without errno swapping. So do structure results written into an
+//! instance the caller provides (`call_into`, in registers and through the
+//! hidden pointer), prepared calls, callbacks called from C (with `Value`s
+//! and typed) and field handles.
 
 mod common;
 use common::{call, func};
@@ -140,4 +143,119 @@ fn typed_calls_do_not_allocate() {
         .sum();
     assert_eq!(allocations() - before, 0);
     assert_eq!(total, (1..=1000).sum::<i64>());
+}
+
+/// Counts the allocations of `n` runs of `f` (after one warm-up run).
+fn count(n: usize, mut f: impl FnMut()) -> usize {
+    f();
+    let before = allocations();
+    for _ in 0..n {
+        f();
+    }
+    allocations() - before
+}
+
+#[test]
+fn aggregate_results_into_caller_instances_do_not_allocate() {
+    let c_int = CType::c_int();
+    let point = CType::structure("Point")
+        .field("x", c_int.clone())
+        .field("y", c_int.clone())
+        .build()
+        .unwrap();
+    let long = CType::c_long();
+    let s24 = CType::structure("S24")
+        .field("a", long.clone())
+        .field("b", long.clone())
+        .field("c", long.clone())
+        .build()
+        .unwrap();
+    for plan in ["register result", "hidden-pointer result"] {
+        let (f, ty, arg) = match plan {
+            "register result" => {
+                let a = CData::from_values(&point, [1, 2]).unwrap();
+                (
+                    func("point_add", [point.clone(), point.clone()], point.clone()),
+                    point.clone(),
+                    vec![Value::from(&a), Value::from(&a)],
+                )
+            }
+            _ => {
+                let a = CData::from_values(&s24, [1, 2, 3]).unwrap();
+                (
+                    func("s24_next", [s24.clone()], s24.clone()),
+                    s24.clone(),
+                    vec![Value::from(&a)],
+                )
+            }
+        };
+        let out = CData::new(&ty);
+        // SAFETY: the declarations are the fixtures' signatures.
+        let n = count(100, || {
+            unsafe { f.call_into(&arg, &out) }.unwrap();
+        });
+        assert_eq!(n, 0, "{plan}: call_into allocated");
+        match plan {
+            "register result" => assert_eq!(
+                out.to_bytes(),
+                CData::from_values(&point, [2, 4]).unwrap().to_bytes()
+            ),
+            _ => assert_eq!(out.get("c").unwrap(), Value::Int(4)),
+        }
+    }
+}
+
+#[test]
+fn prepared_calls_callbacks_and_field_handles_do_not_allocate() {
+    let int = CType::c_int();
+    // a prepared call: setters and the call
+    let add = func("add", [int.clone(), int.clone()], int.clone());
+    let mut p = add.prepared().unwrap();
+    let mut total = 0;
+    let n = count(100, || {
+        p.set_i64(0, 2).set_i64(1, 3);
+        // SAFETY: int add(int, int).
+        total += unsafe { p.call_i64() }.unwrap();
+    });
+    assert_eq!((n, total), (0, 5 * 101));
+
+    // callbacks called from C, with Values and typed
+    let binop = CType::function(int.clone(), [int.clone(), int.clone()]);
+    let call_loop = func(
+        "call_loop",
+        [binop.clone(), int.clone()],
+        CType::c_longlong(),
+    );
+    let values =
+        rctypes::Callback::new(&binop, |a| Ok(Value::from(a[0].as_i64()? + a[1].as_i64()?)))
+            .unwrap();
+    let typed = rctypes::Callback::typed::<fn(i32, i32) -> i32>(&binop, |a, b| a + b).unwrap();
+    for cb in [&values, &typed] {
+        let arg = Value::from(cb);
+        // SAFETY: as below (the first call prepares the signature).
+        unsafe { call_loop.call(&[arg.clone(), 1.into()]) }.unwrap();
+        let before = allocations();
+        // SAFETY: long long call_loop(int (*)(int, int), int).
+        let r = unsafe { call_loop.call(&[arg.clone(), 1000.into()]) }.unwrap();
+        assert_eq!(allocations() - before, 0, "1,000 callback calls allocated");
+        assert_eq!(r, Value::Int((0..1000).map(|i| i + 1).sum()));
+    }
+
+    // field handles
+    let point = CType::structure("Point")
+        .field("x", int.clone())
+        .field("y", int)
+        .build()
+        .unwrap();
+    let (x, y) = (
+        point.field_handle("x").unwrap(),
+        point.field_handle("y").unwrap(),
+    );
+    let pt = CData::from_values(&point, [1, 2]).unwrap();
+    let n = count(100, || {
+        let v = x.get(&pt).unwrap();
+        y.set(&pt, v).unwrap();
+    });
+    assert_eq!(n, 0, "field handles allocated");
+    assert_eq!(pt.get("y").unwrap(), Value::Int(1));
 }

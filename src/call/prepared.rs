@@ -81,6 +81,9 @@ pub struct PreparedCall<'a> {
     /// libffi's argument pointers, into `frame` or into instances (empty
     /// with the call plan).
     avalues: Box<[*mut c_void]>,
+    /// `avalues` without the gaps of arguments passed as nothing, as libffi
+    /// takes them (filled at each libffi call; allocated once).
+    packed: Box<[*mut c_void]>,
     /// String copies made by `set` for `char *` arguments, by index.
     strings: Box<[Option<Box<[u8]>>]>,
     /// The first refusal since the last call.
@@ -277,6 +280,7 @@ impl Function {
             fast,
             frame,
             avalues: vec![std::ptr::null_mut(); n].into_boxed_slice(),
+            packed: vec![std::ptr::null_mut(); n].into_boxed_slice(),
             strings: vec![None; n].into_boxed_slice(),
             error: None,
             last_wide: [0; 4],
@@ -693,13 +697,11 @@ impl<'a> PreparedCall<'a> {
             None => buf.as_mut_ptr().cast(),
         };
         // arguments passed as nothing have no avalue: close the gaps
-        let avalues: Vec<*mut c_void> = self
-            .avalues
-            .iter()
-            .copied()
-            .filter(|p| !p.is_null())
-            .collect();
-        let avalues_ptr = avalues.as_ptr().cast_mut();
+        let present = self.avalues.iter().copied().filter(|p| !p.is_null());
+        for (slot, p) in self.packed.iter_mut().zip(present) {
+            *slot = p;
+        }
+        let avalues_ptr = self.packed.as_mut_ptr();
         // SAFETY: every avalue points at a converted argument (in the
         // frame's slots, in `strings`, or in an instance kept alive for 'a);
         // the buffer holds any scalar result; the caller guarantees the
@@ -711,7 +713,6 @@ impl<'a> PreparedCall<'a> {
                 raw::ffi_call(cif.as_ptr(), Some(code), rvalue, avalues_ptr)
             });
         }
-        drop(avalues);
         self.last_wide = buf;
         Ok(match plan.ret() {
             // SAFETY: the buffer holds the result
