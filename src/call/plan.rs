@@ -455,12 +455,19 @@ impl Plan {
             regs.set(Loc::Gpr(0), d.address() as u64);
             out = Some(d);
         }
-        let stub = layout.stub.code();
-        // SAFETY: the registers and the stack area hold every argument
-        // where the signature places it; what they point into (strings in
-        // `strings`, instances in `values`) outlives the call; the caller
-        // guarantees `code` has this signature.
-        unsafe { errno::swapped(use_errno, || stub(&mut regs, code)) };
+        let stub = layout.stub_code;
+        // (The branch is spelled out so that the common call builds no
+        // closure.)
+        if use_errno {
+            // SAFETY: the registers and the stack area hold every argument
+            // where the signature places it; what they point into (strings
+            // in `strings`, instances in `values`) outlives the call; the
+            // caller guarantees `code` has this signature.
+            unsafe { errno::swapped(true, || stub(&mut regs, code)) };
+        } else {
+            // SAFETY: as above.
+            unsafe { stub(&mut regs, code) };
+        }
         // `strings` lives until the result is decoded (it is dropped after
         // the tail expression): a result may point into an argument's copy
         // (a function that returns its `char *` argument).

@@ -648,7 +648,7 @@ impl<'a> PreparedCall<'a> {
                 unsafe { (*regs).set(Loc::Gpr(0), d.address() as u64) };
                 result_buffer = Some(d);
             }
-            let stub = layout.stub.code();
+            let stub = layout.stub_code;
             // SAFETY: every argument was placed where the layout says (or is
             // the zero it started as); what pointers point into (strings in
             // `self.strings`, instances the caller keeps alive for 'a, the

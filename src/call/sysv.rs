@@ -231,6 +231,8 @@ pub(crate) struct Layout {
     pub(crate) words: u32,
     /// Which stub makes the call.
     pub(crate) stub: Stub,
+    /// Its code (`stub.code()`, looked up once).
+    pub(crate) stub_code: unsafe extern "C" fn(*mut Regs, usize),
 }
 
 /// The three stubs, from the cheapest.
@@ -358,6 +360,7 @@ impl Layout {
             ret,
             words,
             stub,
+            stub_code: stub.code(),
         })
     }
 
