@@ -151,10 +151,10 @@ pub(crate) fn encode_word_fast(s: Scalar, v: &Value, sink: &mut dyn Sink) -> Opt
         (Scalar::VoidP, Value::Pointer(p)) => Some(*p as u64),
         (Scalar::VoidP | Scalar::CharP | Scalar::WCharP, Value::Null) => Some(0),
         // a Rust string for a char *: a NUL-terminated copy from the sink
-        (Scalar::CharP, Value::Str(t)) if !t.as_bytes().contains(&0) => {
+        (Scalar::CharP, Value::Str(t)) if !strings::has_nul(t.as_bytes()) => {
             Some(sink.bytes(t.as_bytes()) as u64)
         }
-        (Scalar::CharP, Value::Bytes(b)) if !b.contains(&0) => Some(sink.bytes(b) as u64),
+        (Scalar::CharP, Value::Bytes(b)) if !strings::has_nul(b) => Some(sink.bytes(b) as u64),
         (_, Value::Int(_) | Value::UInt(_) | Value::Bool(_)) if s.is_plain_int() => int_image(s, v),
         _ => None,
     }
