@@ -38,10 +38,12 @@ python_add() {
 lib=ctypes.CDLL('$lib/libfixtures.so'); f=lib.add
 f.argtypes=[ctypes.c_int,ctypes.c_int]; f.restype=ctypes.c_int
 for _ in range(int(sys.argv[1])): f(5,3)"
-    local a b
-    a=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null python3 -c "$code" 2000 2>&1 \
+    local a b py
+    # the interpreter itself (python3 may be a wrapper script, e.g. pyenv's)
+    py=$(python3 -c 'import sys; print(sys.executable)')
+    a=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$py" -c "$code" 2000 2>&1 \
         | sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
-    b=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null python3 -c "$code" 12000 2>&1 \
+    b=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$py" -c "$code" 12000 2>&1 \
         | sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
     echo $(((b - a) / 10000))
 }
