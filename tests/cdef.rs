@@ -1071,8 +1071,12 @@ fn system_libraries_from_their_headers() -> rctypes::Result<()> {
             for i in 1..=25u64 {
                 mul.call(&[(&x).into(), (&x).into(), i.into()])?;
             }
-            let s = get_str.call(&[Value::Null, 10.into(), (&x).into()])?;
+            // into a buffer of ours (with NULL, gmp would malloc the text,
+            // which a char * restype reads and loses)
+            let buf = rctypes::create_string_buffer_sized(b"", 40)?;
+            let s = get_str.call(&[(&buf).into(), 10.into(), (&x).into()])?;
             assert_eq!(s.as_bytes()?, b"15511210043330985984000000");
+            assert_eq!(buf.value()?.as_bytes()?, b"15511210043330985984000000");
             clear.call(&[(&x).into()])?;
         }
         assert_eq!(g.symbol("mpz_init"), Some("__gmpz_init"));
