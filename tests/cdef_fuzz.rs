@@ -246,7 +246,13 @@ proptest! {
 /// measured by benches/cdef_parse.rs (`large inputs` rows), not here.
 #[test]
 fn large_inputs_parse_completely() {
-    let n = 12_000;
+    // RCTYPES_CDEF_LARGE sets the size (the valgrind pass makes it smaller)
+    let n: usize = std::env::var("RCTYPES_CDEF_LARGE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(12_000)
+        .max(2);
+    let last = n - 1;
     let params: Vec<String> = (0..n).map(|i| format!("T p{i}")).collect();
     let d = cdef(&format!(
         "typedef int T; void f({0}); typedef void (*F)({0});",
@@ -269,13 +275,18 @@ fn large_inputs_parse_completely() {
     let d = cdef(&format!("struct big {{ {members}}};")).unwrap();
     let big = d.type_of("struct big").unwrap();
     assert_eq!(big.fields().map(<[_]>::len), Some(n));
-    assert_eq!(big.field("m11999").map(|f| f.offset), Some(4 * 11_999));
+    assert_eq!(
+        big.field(&format!("m{last}")).map(|f| f.offset),
+        Some(4 * last)
+    );
 
     let values: Vec<String> = (0..n).map(|i| format!("E{i} = {i}")).collect();
     let d = cdef(&format!("enum e {{ {} }};", values.join(", "))).unwrap();
     assert_eq!(
-        d.constant("E11999").and_then(|v| v.as_i64()).ok(),
-        Some(11_999)
+        d.constant(&format!("E{last}"))
+            .and_then(|v| v.as_i64())
+            .ok(),
+        i64::try_from(last).ok()
     );
 
     let text: String = (0..n)
@@ -284,8 +295,10 @@ fn large_inputs_parse_completely() {
     let d = Declarations::from_preprocessed(&text);
     assert_eq!(d.type_names().len(), n);
     assert_eq!(
-        d.constant("C11999").and_then(|v| v.as_i64()).ok(),
-        Some(12_000)
+        d.constant(&format!("C{last}"))
+            .and_then(|v| v.as_i64())
+            .ok(),
+        i64::try_from(n).ok()
     );
 
     let d = Declarations::from_preprocessed(&"int f(int;\n".repeat(n));

@@ -232,19 +232,21 @@ fn preprocess(names: &[&str], options: &HeaderOptions) -> Result<String> {
             .filter(|l| !l.trim().is_empty())
             .take(5)
             .collect();
-        return Err(fail(if lines.is_empty() && out.status.code() == Some(127) {
-            // what a failed exec reports where the spawn cannot (a shell's
-            // "command not found"; posix_spawn under some tools)
-            format!(
-                "no C compiler: `{}` could not be run (exit status 127; install gcc or clang, \
+        return Err(fail(
+            if lines.is_empty() && out.status.code() == Some(127) {
+                // what a failed exec reports where the spawn cannot (a shell's
+                // "command not found"; posix_spawn under some tools)
+                format!(
+                    "no C compiler: `{}` could not be run (exit status 127; install gcc or clang, \
                  or set CC; rctypes::cdef needs no compiler)",
-                cc.to_string_lossy()
-            )
-        } else if lines.is_empty() {
-            format!("the preprocessor exited with {}", out.status)
-        } else {
-            lines.join("; ")
-        }));
+                    cc.to_string_lossy()
+                )
+            } else if lines.is_empty() {
+                format!("the preprocessor exited with {}", out.status)
+            } else {
+                lines.join("; ")
+            },
+        ));
     }
     written.map_err(|e| fail(format!("cannot write to the preprocessor: {e}")))?;
     String::from_utf8(out.stdout)
