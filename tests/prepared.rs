@@ -6,7 +6,7 @@
 mod common;
 use common::{call, func, lib};
 
-use rctypes::{CData, CDll, CType, Error, Value};
+use rctypes::{CData, CDll, CType, Callback, Error, Value, byref};
 
 #[test]
 fn integers_floats_and_results_match_function_call() -> rctypes::Result<()> {
@@ -273,5 +273,74 @@ fn six_registers_narrow_results_and_mismatched_setters() -> rctypes::Result<()> 
     p.set_u64(5, 2);
     // SAFETY: as above.
     assert_eq!(unsafe { p.call_i64() }?, 28 + 12);
+    Ok(())
+}
+
+/// Regression (found while extending the fuzz generator to prepared calls):
+/// `set` converted its value and dropped it, so an instance, a `byref` or a
+/// callback given to it by value was freed while the frame still held its
+/// address (and, on the libffi path, a structure of more than 16 bytes was
+/// passed as a pointer into the freed instance): the call read freed memory
+/// although the documented contract (only `set_data` instances are the
+/// caller's to keep alive) was kept. What `set` is given is now held until
+/// the argument is set again. Each freed block is reused by an instance of
+/// the same size made right after, whose values the call would then read;
+/// valgrind and AddressSanitizer report the read itself.
+#[test]
+fn values_given_to_set_live_as_long_as_the_frame_refers_to_them() -> rctypes::Result<()> {
+    let int = CType::c_int();
+    // a pointer parameter from an instance given by value
+    let sum = func(
+        "sum_ints_array",
+        [int.pointer(), int.clone()],
+        CType::c_long(),
+    );
+    let mut p = sum.prepared()?;
+    p.set(0, CData::from_values(&int.array(4), [1, 2, 3, 4])?)
+        .set_i64(1, 4);
+    let reuse = CData::from_values(&int.array(4), [100, 200, 300, 400])?;
+    // SAFETY: long sum_ints_array(const int *, int); the array was given
+    // with `set`, which holds it.
+    assert_eq!(unsafe { p.call_i64() }?, 10);
+    // from a byref of an instance the caller then drops
+    let tmp = CData::from_values(&int.array(4), [5, 6, 7, 8])?;
+    p.set(0, byref(&tmp));
+    drop(tmp);
+    let reuse2 = CData::from_values(&int.array(4), [100, 200, 300, 400])?;
+    // SAFETY: as above.
+    assert_eq!(unsafe { p.call_i64() }?, 26);
+    // setting the argument again releases what it held
+    p.set(0, reuse.clone());
+    // SAFETY: as above.
+    assert_eq!(unsafe { p.call_i64() }?, 1000);
+    drop((reuse, reuse2));
+
+    // a 24-byte structure by value (in memory: libffi reads the instance)
+    let ll = CType::c_longlong();
+    let s_lll = CType::structure("S_lll")
+        .field("a", ll.clone())
+        .field("b", ll.clone())
+        .field("c", ll)
+        .build()?;
+    let s_sum = func("S_lll_sum", [s_lll.clone()], CType::c_double());
+    let mut p = s_sum.prepared()?;
+    p.set(0, CData::from_values(&s_lll, [1, 2, 3])?);
+    let reuse = CData::from_values(&s_lll, [100, 200, 300])?;
+    // SAFETY: double S_lll_sum(S_lll).
+    assert_eq!(unsafe { p.call_f64() }?, 6.0);
+    drop(reuse);
+
+    // a callback given by value: its code must outlive the calls
+    let binop = CType::function(int.clone(), [int.clone(), int.clone()]);
+    let apply = func("apply", [binop.clone(), int.clone(), int.clone()], int);
+    let mut p = apply.prepared()?;
+    p.set(
+        0,
+        Callback::new(&binop, |a| Ok(Value::from(a[0].as_i64()? * a[1].as_i64()?)))?,
+    )
+    .set_i64(1, 6)
+    .set_i64(2, 7);
+    // SAFETY: int apply(int (*)(int, int), int, int); the callback is held.
+    assert_eq!(unsafe { p.call_i64() }?, 42);
     Ok(())
 }

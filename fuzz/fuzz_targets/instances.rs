@@ -17,11 +17,20 @@
 //! unknown names, `at`/`get_index`/`set_index` in and out of range,
 //! `pointer`, `cast`, `byref`/`byref_at`, formatting), plus callbacks of
 //! random prototypes, random signatures declared on libc's `abs` and
-//! `prepare()`d, and symbol and library lookups by odd names. `contents`,
+//! `prepare()`d, and symbol and library lookups by odd names. The later API
+//! too: field handles (`CType::field_handle`, `get`/`set` on instances of
+//! the right type, views and instances of other types), `from_values` on
+//! arrays of every number type against `set_index`, `from_slice`/`to_vec`
+//! for every `CRepr` type, `iter()`, `Debug`/`Display` with flags, the
+//! sized string buffers, `set_raw`, `Value` clones outliving their
+//! original, and `Function::prepared()` with random declarations (set,
+//! never called). `contents`,
 //! `read` and `write` go only through pointers known to point into a live
 //! instance (made by `pointer()` or a cast of an array or such a pointer, or
 //! checked against the live instances), which the crate's contract makes
-//! sound. No foreign function is called.
+//! sound. The only foreign functions called are libc's `labs` and `abs`,
+//! through prepared calls declared exactly `labs(long) -> long` and
+//! `abs(int) -> int`: they read one integer and dereference nothing.
 //!
 //! A finding is any panic (rctypes promises an `Error` for every mistake),
 //! an AddressSanitizer or LeakSanitizer report, a timeout, or a failed

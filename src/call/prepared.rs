@@ -86,6 +86,11 @@ pub struct PreparedCall<'a> {
     packed: Box<[*mut c_void]>,
     /// String copies made by `set` for `char *` arguments, by index.
     strings: Box<[Option<Box<[u8]>>]>,
+    /// The instances, `byref`s and callbacks given with `set`, by index:
+    /// the frame holds their address (or, for a structure libffi passes in
+    /// memory, points into the instance), so they are held until the
+    /// argument is set again, as `strings` are (a `set` drops its value).
+    held: Box<[Option<Value>]>,
     /// The first refusal since the last call.
     error: Option<Error>,
     /// The last wide result (`long double`), for `call_f64`.
@@ -282,6 +287,7 @@ impl Function {
             avalues: vec![std::ptr::null_mut(); n].into_boxed_slice(),
             packed: vec![std::ptr::null_mut(); n].into_boxed_slice(),
             strings: vec![None; n].into_boxed_slice(),
+            held: (0..n).map(|_| None).collect(),
             error: None,
             last_wide: [0; 4],
             plan,
@@ -350,7 +356,7 @@ impl<'a> PreparedCall<'a> {
             // SAFETY: the head of the frame is the Regs written in `prepared`.
             let regs = unsafe { &mut *head.as_mut_ptr().cast::<Regs>() };
             let r = place_arg(regs, stack, param, place, v, &mut copy);
-            return self.stored(index, r.map(|()| None), copy);
+            return self.stored(index, r.map(|()| None), copy, v);
         }
         let at = index * SLOT_WORDS;
         let Some(words) = self.frame.get_mut(at..at + SLOT_WORDS) else {
@@ -360,15 +366,16 @@ impl<'a> PreparedCall<'a> {
         // Wide ([u64; 4]) is.
         let slot = unsafe { &mut *words.as_mut_ptr().cast::<MaybeUninit<Wide>>() };
         let r = ffi_arg(param, v, slot, &mut copy);
-        self.stored(index, r, copy)
+        self.stored(index, r, copy, v)
     }
 
-    /// Records the outcome of a general store.
+    /// Records the outcome of a general store of `v`.
     fn stored(
         &mut self,
         index: usize,
         r: std::result::Result<Option<*mut c_void>, conv::Refused>,
         copy: OwnedString,
+        v: &Value,
     ) -> &mut Self {
         match r {
             Ok(at) => {
@@ -377,6 +384,16 @@ impl<'a> PreparedCall<'a> {
                 }
                 if let (Some(bytes), Some(slot)) = (copy.0, self.strings.get_mut(index)) {
                     *slot = Some(bytes);
+                }
+                if let Some(slot) = self.held.get_mut(index) {
+                    // What the frame now refers to (a handle, no copy); a
+                    // value that refers to nothing releases the last one.
+                    *slot = match v {
+                        Value::Data(_) | Value::ByRef { .. } | Value::Callback(_) => {
+                            Some(v.clone())
+                        }
+                        _ => None,
+                    };
                 }
                 self
             }
@@ -396,7 +413,9 @@ impl<'a> PreparedCall<'a> {
     }
 
     /// Sets argument `index` to any value, converted as [`Function::call`]
-    /// converts it (a string is copied and kept until it is replaced).
+    /// converts it. A string is copied, and an instance, a `byref` or a
+    /// callback is held, until the argument is set again: what the frame
+    /// points at lives as long as the calls need it.
     pub fn set(&mut self, index: usize, value: impl Into<Value>) -> &mut Self {
         self.store(index, &value.into())
     }
@@ -651,7 +670,8 @@ impl<'a> PreparedCall<'a> {
             let stub = layout.stub_code;
             // SAFETY: every argument was placed where the layout says (or is
             // the zero it started as); what pointers point into (strings in
-            // `self.strings`, instances the caller keeps alive for 'a, the
+            // `self.strings`, instances and callbacks in `self.held` or
+            // kept alive by the caller for 'a, the
             // result buffer) outlives the call; the caller guarantees the
             // signature.
             unsafe { errno::swapped(use_errno, || stub(regs, code)) };
@@ -703,7 +723,8 @@ impl<'a> PreparedCall<'a> {
         }
         let avalues_ptr = self.packed.as_mut_ptr();
         // SAFETY: every avalue points at a converted argument (in the
-        // frame's slots, in `strings`, or in an instance kept alive for 'a);
+        // frame's slots, in `strings`, or in an instance held in `held` or
+        // kept alive for 'a);
         // the buffer holds any scalar result; the caller guarantees the
         // signature.
         unsafe {

@@ -13,7 +13,8 @@
 //! per-field alignment, gcc or ms layout, byte order, anonymous members,
 //! duplicate and odd names, declare and define with self-referential
 //! pointers), random values (every `Value` variant with its edge cases) and
-//! a random sequence of operations on instances. See [`recipe`] for what is
+//! a random sequence of operations on instances, field handles, slices,
+//! iterators, formatting and prepared calls. See [`recipe`] for what is
 //! generated and [`driver`] for what counts as a finding.
 //!
 //! Both includers use different parts of it, hence `dead_code` is allowed.

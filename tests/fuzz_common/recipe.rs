@@ -224,6 +224,38 @@ pub enum Op {
     /// `symbol_address` and `function` with a name, and when the flag is
     /// set (one time in 8: it reads the loader's cache, ~1 ms) `find_library`.
     Lookup(Name, bool),
+    /// Adds a type derived from another to the type table: a field's type
+    /// (byte-swapped scalars and arrays of them come from big-endian
+    /// records), an element or pointee type, or a pool instance's type.
+    Derive(Derivation),
+    /// `CType::field_handle(name)`: a handle joins the handle table, and
+    /// is used once right away.
+    MakeHandle(HandleOf, FieldSel, HandleTarget, HandleAction),
+    /// `FieldHandle::get`/`set` on an instance (of its record type or not:
+    /// another type must be an `Err`), compared with `get`/`set` by name.
+    UseHandle(Pick, HandleTarget, HandleAction),
+    /// `CData::from_values` on an array with short, exact or too long
+    /// lists of values, compared with the same array built element by
+    /// element with `set_index`.
+    NumArray(ElemRef, u8, ListLen, Vec<NumValue>),
+    /// `CData::from_slice::<T>` and back with `to_vec::<T>`.
+    Slice(ElemRef, RustTy, Vec<u64>),
+    /// `to_vec::<T>()` of a pool instance (an array or not).
+    ToVec(Pick, RustTy),
+    /// `iter()` over a pool instance, compared with `get_index`.
+    Iter(Pick),
+    /// `Debug` (`{:?}`, `{:#?}`) of an instance and `Display` of its value,
+    /// with width, precision and flags.
+    Format(Pick, u8),
+    /// `create_string_buffer_sized` / `create_unicode_buffer_sized`.
+    SizedBuffer(bool, TextDef, BytesDef, SizeDef),
+    /// `set_raw(bytes)` on any instance.
+    SetRaw(Pick, RawDef),
+    /// A value cloned (once or twice), the original dropped, the clone used.
+    CloneValue(ValueDef, bool),
+    /// `Function::prepared()` on `labs` or `abs`; only the exact
+    /// declarations are ever called.
+    Prepared(PreparedDef),
 }
 
 /// Weighted: types and instances are made often enough for the operations
@@ -231,8 +263,11 @@ pub enum Op {
 /// `unsafe` surface); rare operations stay possible.
 impl<'a> Arbitrary<'a> for Op {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
-        const WEIGHTS: [u32; 29] = [
+        const WEIGHTS: [u32; 41] = [
             14, 1, 6, 4, 3, 3, 1, 1, 4, 4, 5, 5, 4, 3, 3, 3, 3, 3, 3, 4, 7, 3, 2, 2, 1, 1, 2, 3, 1,
+            // Derive, MakeHandle, UseHandle, NumArray, Slice, ToVec, Iter,
+            // Format, SizedBuffer, SetRaw, CloneValue, Prepared
+            2, 3, 5, 4, 3, 2, 2, 2, 2, 2, 2, 3,
         ];
         Ok(match weighted(u, &WEIGHTS)? {
             0 => Op::Type(u.arbitrary()?),
@@ -270,7 +305,44 @@ impl<'a> Arbitrary<'a> for Op {
                     .collect::<arbitrary::Result<_>>()?;
                 Op::Prepare(restype, args, u.ratio(1, 5)?)
             }
-            _ => Op::Lookup(u.arbitrary()?, u.ratio(1, 8)?),
+            28 => Op::Lookup(u.arbitrary()?, u.ratio(1, 8)?),
+            29 => Op::Derive(u.arbitrary()?),
+            30 => Op::MakeHandle(
+                u.arbitrary()?,
+                u.arbitrary()?,
+                u.arbitrary()?,
+                u.arbitrary()?,
+            ),
+            31 => Op::UseHandle(u.arbitrary()?, u.arbitrary()?, u.arbitrary()?),
+            32 => {
+                let (elem, len, list) = (u.arbitrary()?, u.arbitrary()?, u.arbitrary()?);
+                let n = u.int_in_range(0..=24)?;
+                let values = (0..n)
+                    .map(|_| u.arbitrary())
+                    .collect::<arbitrary::Result<_>>()?;
+                Op::NumArray(elem, len, list, values)
+            }
+            33 => {
+                let (elem, rust) = (u.arbitrary()?, u.arbitrary()?);
+                let n = weighted(u, &[5, 20, 40, 25, 10])?;
+                let n = [0, 1, 3, 8, 20][n];
+                let values = (0..n)
+                    .map(|_| u.arbitrary())
+                    .collect::<arbitrary::Result<_>>()?;
+                Op::Slice(elem, rust, values)
+            }
+            34 => Op::ToVec(u.arbitrary()?, u.arbitrary()?),
+            35 => Op::Iter(u.arbitrary()?),
+            36 => Op::Format(u.arbitrary()?, u.arbitrary()?),
+            37 => Op::SizedBuffer(
+                u.arbitrary()?,
+                u.arbitrary()?,
+                u.arbitrary()?,
+                u.arbitrary()?,
+            ),
+            38 => Op::SetRaw(u.arbitrary()?, u.arbitrary()?),
+            39 => Op::CloneValue(u.arbitrary()?, u.arbitrary()?),
+            _ => Op::Prepared(u.arbitrary()?),
         })
     }
 }
@@ -367,6 +439,79 @@ pub enum Fund {
     c_wchar_p,
     c_void_p,
     void,
+}
+
+/// Every [`Fund`], in declaration order.
+pub const FUNDS: [Fund; 33] = [
+    Fund::c_bool,
+    Fund::c_char,
+    Fund::c_wchar,
+    Fund::c_byte,
+    Fund::c_ubyte,
+    Fund::c_short,
+    Fund::c_ushort,
+    Fund::c_int,
+    Fund::c_uint,
+    Fund::c_long,
+    Fund::c_ulong,
+    Fund::c_longlong,
+    Fund::c_ulonglong,
+    Fund::c_size_t,
+    Fund::c_ssize_t,
+    Fund::c_int8,
+    Fund::c_uint8,
+    Fund::c_int16,
+    Fund::c_uint16,
+    Fund::c_int32,
+    Fund::c_uint32,
+    Fund::c_int64,
+    Fund::c_uint64,
+    Fund::c_float,
+    Fund::c_double,
+    Fund::c_longdouble,
+    Fund::c_float_complex,
+    Fund::c_double_complex,
+    Fund::c_longdouble_complex,
+    Fund::c_char_p,
+    Fund::c_wchar_p,
+    Fund::c_void_p,
+    Fund::void,
+];
+
+impl Fund {
+    /// Whether this is a signed integer type (`char` and `wchar_t` aside).
+    pub fn is_signed_int(self) -> bool {
+        matches!(
+            self,
+            Fund::c_byte
+                | Fund::c_short
+                | Fund::c_int
+                | Fund::c_long
+                | Fund::c_longlong
+                | Fund::c_ssize_t
+                | Fund::c_int8
+                | Fund::c_int16
+                | Fund::c_int32
+                | Fund::c_int64
+        )
+    }
+
+    /// Whether this is an unsigned integer type (`bool` aside).
+    pub fn is_unsigned_int(self) -> bool {
+        matches!(
+            self,
+            Fund::c_ubyte
+                | Fund::c_ushort
+                | Fund::c_uint
+                | Fund::c_ulong
+                | Fund::c_ulonglong
+                | Fund::c_size_t
+                | Fund::c_uint8
+                | Fund::c_uint16
+                | Fund::c_uint32
+                | Fund::c_uint64
+        )
+    }
 }
 
 /// The string pointers, `char`, `wchar_t`, `void *` and `int` are the most
@@ -580,16 +725,26 @@ pub struct FieldDef {
     pub align: Option<Attr>,
 }
 
-/// A quarter of fields are bitfields; one in ten has its own alignment.
+/// A quarter of fields are bitfields, most of them of an integer type (a
+/// bitfield of any other type is refused); one in ten has its own alignment.
 impl<'a> Arbitrary<'a> for FieldDef {
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        let name = u.arbitrary()?;
+        let bits: Option<Width> = match weighted(u, &[75, 25])? {
+            0 => None,
+            _ => Some(u.arbitrary()?),
+        };
+        let ty = match bits {
+            Some(_) if weighted(u, &[80, 20])? == 0 => {
+                let ints = [INT_FUNDS.as_slice(), &[Fund::c_char, Fund::c_wchar]].concat();
+                FieldType::Type(TypeRef::Fund(*u.choose(&ints)?))
+            }
+            _ => u.arbitrary()?,
+        };
         Ok(FieldDef {
-            name: u.arbitrary()?,
-            ty: u.arbitrary()?,
-            bits: match weighted(u, &[75, 25])? {
-                0 => None,
-                _ => Some(u.arbitrary()?),
-            },
+            name,
+            ty,
+            bits,
             align: match weighted(u, &[90, 10])? {
                 0 => None,
                 _ => Some(u.arbitrary()?),
@@ -597,6 +752,31 @@ impl<'a> Arbitrary<'a> for FieldDef {
         })
     }
 }
+
+/// The integer types a bitfield may have (`char` and `wchar_t` aside).
+pub const INT_FUNDS: [Fund; 21] = [
+    Fund::c_bool,
+    Fund::c_byte,
+    Fund::c_ubyte,
+    Fund::c_short,
+    Fund::c_ushort,
+    Fund::c_int,
+    Fund::c_uint,
+    Fund::c_long,
+    Fund::c_ulong,
+    Fund::c_longlong,
+    Fund::c_ulonglong,
+    Fund::c_size_t,
+    Fund::c_ssize_t,
+    Fund::c_int8,
+    Fund::c_uint8,
+    Fund::c_int16,
+    Fund::c_uint16,
+    Fund::c_int32,
+    Fund::c_uint32,
+    Fund::c_int64,
+    Fund::c_uint64,
+];
 
 /// A field's type.
 #[derive(Debug, Clone, Copy)]
@@ -1173,4 +1353,408 @@ pub enum TrustSource {
     Array(Pick),
     /// A trusted pointer.
     Trusted(Pick),
+}
+
+// ------------------------------------------------------ the later API
+
+/// A type derived from another (see [`Op::Derive`]).
+#[derive(Arbitrary, Debug, Clone)]
+pub enum Derivation {
+    /// The type of a field (declared, or of an anonymous member).
+    Field(TypeRef, FieldSel),
+    /// The type of a pool instance's field.
+    InstanceField(Pick, FieldSel),
+    /// The element type of an array.
+    Element(TypeRef),
+    /// The pointee of a pointer type.
+    Pointee(TypeRef),
+    /// A pool instance's type (views of fields and elements included).
+    Instance(Pick),
+}
+
+/// Which record type a field handle is made from.
+#[derive(Debug, Clone, Copy)]
+pub enum HandleOf {
+    /// One of the complete records in the type table.
+    Record(Pick),
+    /// The type of one of the record instances in the pool (views of
+    /// fields and elements included).
+    RecordInstance(Pick),
+    /// The type of any pool instance.
+    Instance(Pick),
+    /// Any type (often not a record, or incomplete).
+    Type(TypeRef),
+}
+
+impl<'a> Arbitrary<'a> for HandleOf {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(match weighted(u, &[40, 40, 10, 10])? {
+            0 => HandleOf::Record(u.arbitrary()?),
+            1 => HandleOf::RecordInstance(u.arbitrary()?),
+            2 => HandleOf::Instance(u.arbitrary()?),
+            _ => HandleOf::Type(u.arbitrary()?),
+        })
+    }
+}
+
+/// The instance a field handle is used on.
+#[derive(Debug, Clone)]
+pub enum HandleTarget {
+    /// One of the pool instances of the handle's record type (views
+    /// included), or a fresh one when there are none.
+    Matching(Pick),
+    /// A pool instance (of the handle's record type or not).
+    Inst(Pick),
+    /// A fresh instance of the handle's record type.
+    Fresh,
+    /// A view `field(name)` of a pool instance (it joins the pool).
+    Field(Pick, FieldSel),
+    /// A view `at(i)` of a pool instance (it joins the pool).
+    At(Pick, Index),
+}
+
+impl<'a> Arbitrary<'a> for HandleTarget {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(match weighted(u, &[45, 20, 5, 15, 15])? {
+            0 => HandleTarget::Matching(u.arbitrary()?),
+            1 => HandleTarget::Inst(u.arbitrary()?),
+            2 => HandleTarget::Fresh,
+            3 => HandleTarget::Field(u.arbitrary()?, u.arbitrary()?),
+            _ => HandleTarget::At(u.arbitrary()?, u.arbitrary()?),
+        })
+    }
+}
+
+/// What a field handle does.
+#[derive(Debug, Clone)]
+pub enum HandleAction {
+    /// `get`, compared with `get` by name.
+    Get,
+    /// `set`, compared with `set` by name on a copy.
+    Set(ValueDef),
+    /// `set` of a value of the field's own kind (an in-range integer...),
+    /// then `get`.
+    SetNumber(NumValue),
+    /// The handle cloned, the original dropped from the table, the clone
+    /// used.
+    Clone,
+}
+
+impl<'a> Arbitrary<'a> for HandleAction {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(match weighted(u, &[35, 30, 30, 5])? {
+            0 => HandleAction::Get,
+            1 => HandleAction::Set(u.arbitrary()?),
+            2 => HandleAction::SetNumber(u.arbitrary()?),
+            _ => HandleAction::Clone,
+        })
+    }
+}
+
+/// An element type: mostly a fundamental one (number arrays), or any.
+#[derive(Debug, Clone, Copy)]
+pub enum ElemRef {
+    /// A fundamental type.
+    Fund(Fund),
+    /// Any type (swapped scalars come from [`Op::Derive`]).
+    Type(TypeRef),
+}
+
+impl<'a> Arbitrary<'a> for ElemRef {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(match weighted(u, &[75, 25])? {
+            0 => ElemRef::Fund(u.arbitrary()?),
+            _ => ElemRef::Type(u.arbitrary()?),
+        })
+    }
+}
+
+/// How many values a list has, relative to the array's length.
+#[derive(Debug, Clone, Copy)]
+pub enum ListLen {
+    /// `k % len` values (fewer than the elements; none for length 0).
+    Short(u8),
+    /// As many as the elements.
+    Exact,
+    /// `len + 1 + k % 4`: too many.
+    Long(u8),
+    /// All the values generated.
+    All,
+}
+
+impl<'a> Arbitrary<'a> for ListLen {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(match weighted(u, &[40, 30, 15, 15])? {
+            0 => ListLen::Short(u.arbitrary()?),
+            1 => ListLen::Exact,
+            2 => ListLen::Long(u.arbitrary()?),
+            _ => ListLen::All,
+        })
+    }
+}
+
+impl ListLen {
+    /// The number of values for an array of `len` elements.
+    pub fn get(self, len: usize) -> usize {
+        match self {
+            ListLen::Short(_) if len == 0 => 0,
+            ListLen::Short(k) => usize::from(k) % len,
+            ListLen::Exact => len,
+            ListLen::Long(k) => len.saturating_add(1 + usize::from(k % 4)),
+            ListLen::All => usize::MAX,
+        }
+    }
+}
+
+/// A value for a number element or field: in its type's range, or an edge.
+#[derive(Debug, Clone)]
+pub enum NumValue {
+    /// An in-range value of the target's kind (from these bits).
+    Fits(u64),
+    /// A signed edge (often out of range).
+    Int(IntDef),
+    /// An unsigned edge.
+    UInt(UIntDef),
+    /// A float edge.
+    Float(FloatDef),
+    /// Any value.
+    Any(ValueDef),
+}
+
+impl<'a> Arbitrary<'a> for NumValue {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(match weighted(u, &[60, 12, 10, 10, 8])? {
+            0 => NumValue::Fits(u.arbitrary()?),
+            1 => NumValue::Int(u.arbitrary()?),
+            2 => NumValue::UInt(u.arbitrary()?),
+            3 => NumValue::Float(u.arbitrary()?),
+            _ => NumValue::Any(u.arbitrary()?),
+        })
+    }
+}
+
+/// A Rust element type of `from_slice`/`to_vec` (`CRepr`).
+#[derive(Arbitrary, Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum RustTy {
+    I8,
+    U8,
+    I16,
+    U16,
+    I32,
+    U32,
+    I64,
+    U64,
+    Isize,
+    Usize,
+    F32,
+    F64,
+    Bool,
+    /// `*const u8` (addresses are stored, never followed).
+    Ptr,
+}
+
+/// The size given to a sized string buffer, relative to its content.
+#[derive(Debug, Clone, Copy)]
+pub enum SizeDef {
+    /// Exactly the content's length (no room for the NUL).
+    Exact,
+    /// The length plus `k % 8` (room for the NUL from 1 on).
+    More(u8),
+    /// The length minus `1 + k % 4`: too small.
+    Less(u8),
+    /// Any count.
+    Count(Count),
+}
+
+impl<'a> Arbitrary<'a> for SizeDef {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(match weighted(u, &[20, 45, 20, 15])? {
+            0 => SizeDef::Exact,
+            1 => SizeDef::More(u.arbitrary()?),
+            2 => SizeDef::Less(u.arbitrary()?),
+            _ => SizeDef::Count(u.arbitrary()?),
+        })
+    }
+}
+
+impl SizeDef {
+    /// The size for content of `len` units.
+    pub fn get(self, len: usize) -> usize {
+        match self {
+            SizeDef::Exact => len,
+            SizeDef::More(k) => len + usize::from(k % 8),
+            SizeDef::Less(k) => len.saturating_sub(1 + usize::from(k % 4)),
+            SizeDef::Count(c) => c.get(),
+        }
+    }
+}
+
+/// The bytes given to `set_raw`, relative to the instance's length.
+#[derive(Debug, Clone)]
+pub enum RawDef {
+    /// `len - k % (len + 1)` copies of a byte (NULs included).
+    Fit(u8, u8),
+    /// `len` bytes.
+    Exact(u8),
+    /// `len + 1 + k % 4` bytes: too many.
+    Long(u8),
+    /// Any bytes.
+    Bytes(BytesDef),
+}
+
+impl<'a> Arbitrary<'a> for RawDef {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(match weighted(u, &[40, 20, 15, 25])? {
+            0 => RawDef::Fit(u.arbitrary()?, u.arbitrary()?),
+            1 => RawDef::Exact(u.arbitrary()?),
+            2 => RawDef::Long(u.arbitrary()?),
+            _ => RawDef::Bytes(u.arbitrary()?),
+        })
+    }
+}
+
+impl RawDef {
+    /// The bytes for an instance of `len` elements.
+    pub fn get(&self, len: usize) -> Vec<u8> {
+        // (lengths past the driver's largest instance are not materialised)
+        let len = len.min(super::driver::MAX_BYTES);
+        match self {
+            RawDef::Fit(k, b) => vec![*b; len - usize::from(*k) % (len + 1)],
+            RawDef::Exact(b) => vec![*b; len],
+            RawDef::Long(k) => vec![b'x'; len + 1 + usize::from(k % 4)],
+            RawDef::Bytes(b) => b.get(),
+        }
+    }
+}
+
+/// A prepared call (see [`Op::Prepared`]).
+#[derive(Debug, Clone)]
+pub struct PreparedDef {
+    /// The function and its declaration.
+    pub decl: PreparedDecl,
+    /// `use_errno(true)`.
+    pub use_errno: bool,
+    /// Declared variadic, or with an errcheck hook: `prepared()` refuses.
+    pub refused: Option<bool>,
+    /// Setters and calls, in order.
+    pub steps: Vec<PreparedStep>,
+}
+
+impl<'a> Arbitrary<'a> for PreparedDef {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        let decl = u.arbitrary()?;
+        let use_errno = u.ratio(1, 4)?;
+        let refused = match weighted(u, &[90, 5, 5])? {
+            0 => None,
+            1 => Some(false),
+            _ => Some(true),
+        };
+        let n = u.int_in_range(0..=12)?;
+        let steps = (0..n)
+            .map(|_| u.arbitrary())
+            .collect::<arbitrary::Result<_>>()?;
+        Ok(PreparedDef {
+            decl,
+            use_errno,
+            refused,
+            steps,
+        })
+    }
+}
+
+/// The declaration a prepared call is made from.
+#[derive(Debug, Clone)]
+pub enum PreparedDecl {
+    /// `labs(long) -> long`, spelled with one of the types equal to `long`
+    /// (`c_long`, `c_longlong`, `c_int64`, `c_ssize_t`).
+    Labs(u8),
+    /// `abs(int) -> int` (`c_int` or `c_int32`).
+    Abs(u8),
+    /// Random argtypes and restype on `labs` (true) or `abs`: built and set,
+    /// never called.
+    Random(bool, TypeRef, Vec<TypeRef>),
+}
+
+impl<'a> Arbitrary<'a> for PreparedDecl {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(match weighted(u, &[35, 25, 40])? {
+            0 => PreparedDecl::Labs(u.arbitrary()?),
+            1 => PreparedDecl::Abs(u.arbitrary()?),
+            _ => {
+                let (labs, restype) = (u.arbitrary()?, u.arbitrary()?);
+                let n = weighted(u, &[10, 30, 25, 15, 10, 10])?;
+                let n = [0, 1, 2, 4, 7, 12][n];
+                let args = (0..n)
+                    .map(|_| u.arbitrary())
+                    .collect::<arbitrary::Result<_>>()?;
+                PreparedDecl::Random(labs, restype, args)
+            }
+        })
+    }
+}
+
+/// One step of a prepared call: a setter on argument `index % 8`-ish
+/// (mostly 0), or a call.
+#[derive(Debug, Clone)]
+pub enum PreparedStep {
+    /// `set_i64`.
+    I64(ArgIndex, IntDef),
+    /// `set_u64`.
+    U64(ArgIndex, UIntDef),
+    /// `set_f64`.
+    F64(ArgIndex, FloatDef),
+    /// `set_address` (an address the callee never sees unless it is
+    /// refused or the parameter is an integer).
+    Address(ArgIndex, Address),
+    /// `set` of any value.
+    Value(ArgIndex, ValueDef),
+    /// `set_data` of a pool instance.
+    Data(ArgIndex, Pick),
+    /// A call (exact declarations only), read back one way or another.
+    Call(CallHow),
+}
+
+impl<'a> Arbitrary<'a> for PreparedStep {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(match weighted(u, &[25, 10, 6, 5, 12, 7, 35])? {
+            0 => PreparedStep::I64(u.arbitrary()?, u.arbitrary()?),
+            1 => PreparedStep::U64(u.arbitrary()?, u.arbitrary()?),
+            2 => PreparedStep::F64(u.arbitrary()?, u.arbitrary()?),
+            3 => PreparedStep::Address(u.arbitrary()?, u.arbitrary()?),
+            4 => PreparedStep::Value(u.arbitrary()?, u.arbitrary()?),
+            5 => PreparedStep::Data(u.arbitrary()?, u.arbitrary()?),
+            _ => PreparedStep::Call(u.arbitrary()?),
+        })
+    }
+}
+
+/// An argument index: mostly the first, sometimes one past the end or any.
+#[derive(Debug, Clone, Copy)]
+pub struct ArgIndex(pub usize);
+
+impl<'a> Arbitrary<'a> for ArgIndex {
+    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(ArgIndex(match weighted(u, &[80, 12, 5, 3])? {
+            0 => 0,
+            1 => usize::from(u.int_in_range(1u8..=12)?),
+            2 => usize::from(u.arbitrary::<u16>()?),
+            _ => usize::MAX,
+        }))
+    }
+}
+
+/// How a prepared call is made and its result read.
+#[derive(Arbitrary, Debug, Clone, Copy)]
+pub enum CallHow {
+    /// `call()`.
+    Unit,
+    /// `call_i64()`.
+    I64,
+    /// `call_f64()` (an `Err` for an integer restype, after the call).
+    F64,
+    /// `call_address()`.
+    Address,
+    /// `call_into(out)` with a pool instance (an `Err` without a call).
+    Into(Pick),
 }
