@@ -3,8 +3,8 @@
 //! with a cif prepared once. `benches/compare.sh` adds Python's ctypes on the
 //! same fixture library and prints the ratios.
 //!
-//! Run with `cargo bench --bench calls` (or one group: `cargo bench --bench
-//! calls -- add_int`).
+//! Run with `cargo bench -p rctypes-benches` (or one group: `cargo bench -p
+//! rctypes-benches --bench calls -- add_int`).
 
 use std::ffi::{c_int, c_uint, c_void};
 use std::hint::black_box;

@@ -8,7 +8,7 @@
 //! Then the shapes that were once quadratic, at 3,000 and 12,000 items:
 //! the time ratio is about 4 for a linear parse (16 for a quadratic one).
 //!
-//! `cargo bench --bench cdef_parse`
+//! `cargo bench -p rctypes-benches --bench cdef_parse`
 
 use std::time::{Duration, Instant};
 

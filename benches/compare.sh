@@ -11,9 +11,9 @@ command -v python3 >/dev/null || { echo "python3 is needed for the ctypes side" 
 runs=${RUNS:-3}
 rm -rf target/compare
 for r in $(seq 1 "$runs"); do
-    cargo bench --bench calls
+    cargo bench -p rctypes-benches --bench calls
     mkdir -p target/compare
     cp -r target/criterion "target/compare/run$r"
 done
-lib=$(ls -t target/release/build/rctypes-*/out/libfixtures.so | head -1)
+lib=$(ls -t target/release/build/rctypes-benches-*/out/libfixtures.so | head -1)
 python3 benches/compare.py "$lib" target/compare "$runs"

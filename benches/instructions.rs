@@ -6,7 +6,7 @@
 //! measured loop counts, and divides by the iterations. Run by hand:
 //!
 //! ```sh
-//! cargo bench --bench instructions --no-run
+//! cargo bench -p rctypes-benches --bench instructions --no-run
 //! target/release/deps/instructions-* add values 100000
 //! ```
 //!

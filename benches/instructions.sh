@@ -16,8 +16,9 @@ cd "$(dirname "$0")/.."
 N=${N:-20000}
 ROWS=${ROWS:-"noop add long8 double16 point s24 s64 strlen callback field array"}
 
-cargo bench --bench instructions --no-run --quiet 2>/dev/null || cargo bench --bench instructions --no-run
-bin=$(cargo bench --bench instructions --no-run --message-format=json 2>/dev/null \
+bench=(cargo bench -p rctypes-benches --bench instructions --no-run)
+"${bench[@]}" --quiet 2>/dev/null || "${bench[@]}"
+bin=$("${bench[@]}" --message-format=json 2>/dev/null \
     | sed -n 's/.*"executable":"\([^"]*instructions[^"]*\)".*/\1/p' | tail -1)
 [ -x "$bin" ] || { echo "cannot find the benchmark binary" >&2; exit 1; }
 lib=$(dirname "$(find target/release/build -name libfixtures.so -path '*rctypes*' | head -1)")

@@ -126,13 +126,13 @@ fn search(wanted: Wanted) -> Option<Found> {
     if let Some(found) = find_in_dirs(wanted, &env_dirs) {
         return Some(found);
     }
-    if let Ok(cache) = fs::read("/etc/ld.so.cache") {
-        if let Some(entry) = search_ld_cache(&cache, wanted) {
-            return Some(Found {
-                name: PathBuf::from(entry.key),
-                path: entry.path.map(PathBuf::from),
-            });
-        }
+    if let Ok(cache) = fs::read("/etc/ld.so.cache")
+        && let Some(entry) = search_ld_cache(&cache, wanted)
+    {
+        return Some(Found {
+            name: PathBuf::from(entry.key),
+            path: entry.path.map(PathBuf::from),
+        });
     }
     let system: Vec<PathBuf> = SYSTEM_DIRS.iter().map(PathBuf::from).collect();
     find_in_dirs(wanted, &system)
@@ -2158,12 +2158,11 @@ mod tests {
             .collect();
         real.extend(option_env!("RCTYPES_FIXTURE_LIB").map(PathBuf::from));
         for path in real {
-            if let Ok(bytes) = fs::read(&path) {
-                if elf_info(&bytes).is_some_and(|i| i.soname.is_some())
-                    || path.ends_with("libfixtures.so")
-                {
-                    files.push((path.display().to_string(), bytes));
-                }
+            if let Ok(bytes) = fs::read(&path)
+                && (elf_info(&bytes).is_some_and(|i| i.soname.is_some())
+                    || path.ends_with("libfixtures.so"))
+            {
+                files.push((path.display().to_string(), bytes));
             }
         }
         files
@@ -2203,10 +2202,10 @@ mod tests {
                 synthetic_cache(Some(3), &SYN_CACHE),
             ),
         ];
-        if let Ok(bytes) = fs::read("/etc/ld.so.cache") {
-            if cache_new_start(&bytes).is_some() {
-                caches.push(("/etc/ld.so.cache".to_owned(), bytes));
-            }
+        if let Ok(bytes) = fs::read("/etc/ld.so.cache")
+            && cache_new_start(&bytes).is_some()
+        {
+            caches.push(("/etc/ld.so.cache".to_owned(), bytes));
         }
         caches
             .into_iter()

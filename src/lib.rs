@@ -73,6 +73,19 @@
 //!   passed as UTF-8.
 //! * Without argtypes, an integer that does not fit in a C `int` is an error
 //!   (ctypes raises too, past `long`); pass a typed instance instead.
+//!
+//! ## Cargo features
+//!
+//! * `system-libffi` (off by default): link the system's libffi (`-lffi`)
+//!   instead of building the bundled copy, for distributions. libffi before
+//!   3.4.7 (Debian 12 ships 3.4.4) mis-passes, on x86-64, a structure larger
+//!   than 8 bytes whose first eightbyte is an integer landing in the sixth
+//!   integer register: a `float` or `double` passed earlier in `xmm0` arrives
+//!   corrupted ([libffi#574](https://github.com/libffi/libffi/issues/574)).
+//!   On x86-64 the call plan (on unless `RCTYPES_CALL_PLAN=off`) makes every
+//!   call without libffi, so calls are right with any libffi; with the plan
+//!   off, or on another target, libffi makes them. The default, the bundled
+//!   libffi 3.5, is fixed.
 
 #![deny(missing_docs, unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks)]

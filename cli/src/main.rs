@@ -284,11 +284,11 @@ fn call(a: CallArgs) -> Res<ExitCode> {
 /// Flushes C's stdout, so that what the called function printed comes
 /// before the result (C buffers a piped stdout until exit).
 fn flush_c_stdio() {
-    if let Ok(libc) = CDll::this_process() {
-        if let Ok(fflush) = libc.declare("int fflush(void *)") {
-            // SAFETY: fflush(NULL) flushes every C output stream.
-            let _ = unsafe { fflush.call(&[Value::Null]) };
-        }
+    if let Ok(libc) = CDll::this_process()
+        && let Ok(fflush) = libc.declare("int fflush(void *)")
+    {
+        // SAFETY: fflush(NULL) flushes every C output stream.
+        let _ = unsafe { fflush.call(&[Value::Null]) };
     }
 }
 

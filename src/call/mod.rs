@@ -255,10 +255,10 @@ impl Function {
     /// [`Error::Unsupported`] or [`Error::Ffi`] for a signature that cannot be
     /// called (a `void` argument, an array restype, ...).
     pub fn prepare(&self) -> Result<()> {
-        if let (Some(types), false) = (&self.inner.argtypes, self.inner.variadic) {
-            if self.inner.code != 0 {
-                self.fixed_plan(types)?;
-            }
+        if let (Some(types), false) = (&self.inner.argtypes, self.inner.variadic)
+            && self.inner.code != 0
+        {
+            self.fixed_plan(types)?;
         }
         Ok(())
     }

@@ -328,13 +328,13 @@ impl Callback {
     /// [`Error::Signature`] when `F` disagrees with `prototype`, and as
     /// [`Callback::new`] otherwise.
     pub fn typed<F: Signature>(prototype: &CType, f: impl TypedCallback<F>) -> Result<Callback> {
-        if let Some((restype, argtypes)) = prototype.prototype() {
-            if let Some(why) = F::mismatch(argtypes, restype) {
-                return Err(Error::Signature {
-                    function: prototype.to_string().into(),
-                    message: why.into(),
-                });
-            }
+        if let Some((restype, argtypes)) = prototype.prototype()
+            && let Some(why) = F::mismatch(argtypes, restype)
+        {
+            return Err(Error::Signature {
+                function: prototype.to_string().into(),
+                message: why.into(),
+            });
         }
         Callback::with_body(prototype, Body::Typed(f.into_body()))
     }
@@ -360,22 +360,22 @@ impl Callback {
         // A typed closure whose arguments all travel in registers is
         // called directly, through a typed thunk.
         #[cfg(all(target_arch = "x86_64", not(windows)))]
-        if let (Body::Typed(body), Some(layout)) = (&*shared.body, shared.plan.layout()) {
-            if let Some(gprs) = layout.free_gpr() {
-                let (entries, closure) = body.direct();
-                if let Some(thunk) = thunk::TypedThunk::claim(gprs, entries) {
-                    let inner = Arc::new(CallbackInner {
-                        code: thunk.address(),
-                        entry: Entry::TypedThunk(thunk),
-                        shared,
-                    });
-                    if let Entry::TypedThunk(thunk) = &inner.entry {
-                        // the closure is boxed in the Arc's allocation, which
-                        // outlives the thunk (Drop releases it first)
-                        thunk.bind(Arc::as_ptr(&inner).cast(), closure);
-                    }
-                    return Ok(Callback { inner });
+        if let (Body::Typed(body), Some(layout)) = (&*shared.body, shared.plan.layout())
+            && let Some(gprs) = layout.free_gpr()
+        {
+            let (entries, closure) = body.direct();
+            if let Some(thunk) = thunk::TypedThunk::claim(gprs, entries) {
+                let inner = Arc::new(CallbackInner {
+                    code: thunk.address(),
+                    entry: Entry::TypedThunk(thunk),
+                    shared,
+                });
+                if let Entry::TypedThunk(thunk) = &inner.entry {
+                    // the closure is boxed in the Arc's allocation, which
+                    // outlives the thunk (Drop releases it first)
+                    thunk.bind(Arc::as_ptr(&inner).cast(), closure);
                 }
+                return Ok(Callback { inner });
             }
         }
         // A thunk, when the plan has a layout.
@@ -846,15 +846,15 @@ impl Shared {
     #[inline(always)]
     unsafe fn put_result(&self, frame: &mut Frame<'_>, v: Value) -> Result<()> {
         // A number refers to nothing: converted and written, no keeps.
-        if let RetKind::Word(s) = self.plan.ret() {
-            if s.is_number() && v.owns_nothing() {
-                if let Some(w) = conv::encode_word_fast(s, &v, &mut conv::NoStrings) {
-                    // SAFETY: forwarded.
-                    unsafe { self.put_word(frame, w) };
-                    std::mem::forget(v); // owns nothing
-                    return Ok(());
-                }
-            }
+        if let RetKind::Word(s) = self.plan.ret()
+            && s.is_number()
+            && v.owns_nothing()
+            && let Some(w) = conv::encode_word_fast(s, &v, &mut conv::NoStrings)
+        {
+            // SAFETY: forwarded.
+            unsafe { self.put_word(frame, w) };
+            std::mem::forget(v); // owns nothing
+            return Ok(());
         }
         // SAFETY: forwarded.
         unsafe { self.put_result_general(frame, v) }

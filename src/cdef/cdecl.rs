@@ -167,10 +167,10 @@ impl Writer {
         let Some(body) = r.body.get() else {
             return format!("{kw} {}", tag.unwrap_or("_incomplete"));
         };
-        if let Some(t) = tag {
-            if !self.defined.insert(id) {
-                return format!("{kw} {t}");
-            }
+        if let Some(t) = tag
+            && !self.defined.insert(id)
+        {
+            return format!("{kw} {t}");
         }
         let mut out = String::from(kw);
         if let Some(t) = tag {

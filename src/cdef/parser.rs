@@ -527,21 +527,22 @@ impl<'s, 'd> Parser<'s, 'd> {
         let mut body_toks = &toks[1..];
         // A function-like macro: `(` right after the name.
         let mut params = None;
-        if let Some(t) = body_toks.first() {
-            if t.kind == Tok::Punct(P::LParen) && t.start == name_tok.end {
-                let mut ps = Vec::new();
-                let mut i = 1;
-                while let Some(t) = body_toks.get(i) {
-                    i += 1;
-                    match t.kind {
-                        Tok::Punct(P::RParen) => break,
-                        Tok::Punct(P::Comma) => {}
-                        _ => ps.push(self.text_of(*t).to_string()),
-                    }
+        if let Some(t) = body_toks.first()
+            && t.kind == Tok::Punct(P::LParen)
+            && t.start == name_tok.end
+        {
+            let mut ps = Vec::new();
+            let mut i = 1;
+            while let Some(t) = body_toks.get(i) {
+                i += 1;
+                match t.kind {
+                    Tok::Punct(P::RParen) => break,
+                    Tok::Punct(P::Comma) => {}
+                    _ => ps.push(self.text_of(*t).to_string()),
                 }
-                params = Some(ps);
-                body_toks = body_toks.get(i..).unwrap_or(&[]);
             }
+            params = Some(ps);
+            body_toks = body_toks.get(i..).unwrap_or(&[]);
         }
         let body = match (body_toks.first(), body_toks.last()) {
             (Some(a), Some(b)) => self.src.get(a.start..b.end).unwrap_or("").to_string(),
@@ -586,18 +587,18 @@ impl<'s, 'd> Parser<'s, 'd> {
             [] => self.pack = None,
             ["push", rest @ ..] => {
                 self.pack_stack.push(self.pack);
-                if let Some(n) = rest.iter().find(|w| w.bytes().all(|c| c.is_ascii_digit())) {
-                    if let Some(n) = value(n) {
-                        self.pack = Some(n);
-                    }
+                if let Some(n) = rest.iter().find(|w| w.bytes().all(|c| c.is_ascii_digit()))
+                    && let Some(n) = value(n)
+                {
+                    self.pack = Some(n);
                 }
             }
             ["pop", rest @ ..] => {
                 self.pack = self.pack_stack.pop().unwrap_or(None);
-                if let Some(n) = rest.iter().find(|w| w.bytes().all(|c| c.is_ascii_digit())) {
-                    if let Some(n) = value(n) {
-                        self.pack = Some(n);
-                    }
+                if let Some(n) = rest.iter().find(|w| w.bytes().all(|c| c.is_ascii_digit()))
+                    && let Some(n) = value(n)
+                {
+                    self.pack = Some(n);
                 }
             }
             [n] => {
@@ -607,13 +608,14 @@ impl<'s, 'd> Parser<'s, 'd> {
             }
             _ => bad = Some(args.join(" ")),
         }
-        if let Some(b) = bad {
-            if self.strict && self.dir_error.is_none() {
-                self.dir_error = Some(self.err_at(
-                    hash.start,
-                    format!("#pragma pack: expected 1, 2, 4, 8 or 16, push or pop, found `{b}`"),
-                ));
-            }
+        if let Some(b) = bad
+            && self.strict
+            && self.dir_error.is_none()
+        {
+            self.dir_error = Some(self.err_at(
+                hash.start,
+                format!("#pragma pack: expected 1, 2, 4, 8 or 16, push or pop, found `{b}`"),
+            ));
         }
     }
 
@@ -1820,10 +1822,10 @@ impl<'s, 'd> Parser<'s, 'd> {
             None => enum_type(min, max, attrs.packed),
         };
         if let Some((t, pos)) = tag {
-            if let Some(old) = self.find_tag(&t) {
-                if old.kind != TagKind::Enum {
-                    return Err(self.tag_conflict(pos, &t, old.kind));
-                }
+            if let Some(old) = self.find_tag(&t)
+                && old.kind != TagKind::Enum
+            {
+                return Err(self.tag_conflict(pos, &t, old.kind));
             }
             self.set_tag(
                 t,
@@ -2113,10 +2115,10 @@ impl<'s, 'd> Parser<'s, 'd> {
                             ));
                         }
                     }
-                    if let Ty::C(c) = &t {
-                        if c.array_len().is_some() {
-                            return Err(self.err_at(pos, "a function cannot return an array"));
-                        }
+                    if let Ty::C(c) = &t
+                        && c.array_len().is_some()
+                    {
+                        return Err(self.err_at(pos, "a function cannot return an array"));
                     }
                     if matches!(t, Ty::Func(_)) {
                         return Err(self.err_at(pos, "a function cannot return a function"));
@@ -2467,10 +2469,10 @@ impl<'s, 'd> Parser<'s, 'd> {
     /// An identifier in a constant expression: a macro (not one being
     /// expanded), else an enum constant.
     fn identifier_value(&mut self, name: &str) -> Option<CVal> {
-        if !self.macro_stack.iter().any(|m| m == name) {
-            if let Some(v) = self.macro_value(name) {
-                return Some(v);
-            }
+        if !self.macro_stack.iter().any(|m| m == name)
+            && let Some(v) = self.macro_value(name)
+        {
+            return Some(v);
         }
         self.known(|d| &d.enum_consts, name).cloned()
     }

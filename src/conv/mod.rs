@@ -165,11 +165,12 @@ pub(crate) fn encode_word_fast(s: Scalar, v: &Value, sink: &mut dyn Sink) -> Opt
 fn encode_word_slow(s: Scalar, ty: &CType, v: &Value, sink: &mut dyn Sink) -> Result<u64, Refused> {
     // An instance of the same fundamental type stands for its value:
     // c_int(5) where c_int is expected.
-    if let Value::Data(d) = v {
-        if d.ctype().scalar() == Some(s) && !s.is_pointer() {
-            let inner = d.value().map_err(|e| refuse(ty, v, &e.to_string()))?;
-            return encode_word(s, ty, &inner, sink);
-        }
+    if let Value::Data(d) = v
+        && d.ctype().scalar() == Some(s)
+        && !s.is_pointer()
+    {
+        let inner = d.value().map_err(|e| refuse(ty, v, &e.to_string()))?;
+        return encode_word(s, ty, &inner, sink);
     }
     let extend = |w: u64| extend(s, w);
     match s {
@@ -436,11 +437,11 @@ fn wide_as_word(s: Scalar) -> Error {
 /// The [`Wide`] image of `v` as a `long double` (x87), `double _Complex` or
 /// `long double _Complex`.
 pub(crate) fn encode_wide(s: Scalar, ty: &CType, v: &Value) -> Result<Wide, Refused> {
-    if let Value::Data(d) = v {
-        if d.ctype().scalar() == Some(s) {
-            let inner = d.value().map_err(|e| refuse(ty, v, &e.to_string()))?;
-            return encode_wide(s, ty, &inner);
-        }
+    if let Value::Data(d) = v
+        && d.ctype().scalar() == Some(s)
+    {
+        let inner = d.value().map_err(|e| refuse(ty, v, &e.to_string()))?;
+        return encode_wide(s, ty, &inner);
     }
     let x87 = |x: f64| -> Result<[u64; 2], Refused> {
         match LONG_DOUBLE {

@@ -279,7 +279,7 @@ pub(crate) mod sysv {
             Kind::Void => true,
             Kind::Scalar { scalar, .. } => {
                 let natural = scalar.align() as u64;
-                if offset % natural != 0 {
+                if !offset.is_multiple_of(natural) {
                     return false; // misaligned fields make the whole aggregate MEMORY
                 }
                 match scalar {
@@ -304,7 +304,7 @@ pub(crate) mod sysv {
                 true
             }
             Kind::Pointer(_) | Kind::Function(_) => {
-                if offset % 8 != 0 {
+                if !offset.is_multiple_of(8) {
                     return false;
                 }
                 mark(classes, offset, Class::Integer);

@@ -669,13 +669,13 @@ impl RecordBuilder {
             if f.ty.is_void() {
                 return Err(self.field_error(i, "void is not a field type"));
             }
-            if let Kind::Record(r) = f.ty.kind() {
-                if r.body.get().is_none() {
-                    return Err(self.field_error(
-                        i,
-                        format!("`{}` is incomplete (declared but not yet defined)", r.name),
-                    ));
-                }
+            if let Kind::Record(r) = f.ty.kind()
+                && r.body.get().is_none()
+            {
+                return Err(self.field_error(
+                    i,
+                    format!("`{}` is incomplete (declared but not yet defined)", r.name),
+                ));
             }
             let size =
                 f.ty.layout_size()

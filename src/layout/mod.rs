@@ -362,15 +362,15 @@ pub(crate) fn layout(
     fields: &[FieldDecl],
     attrs: RecordAttrs,
 ) -> Result<RecordLayout, LayoutError> {
-    if let Some(p) = attrs.pack {
-        if !p.is_power_of_two() {
-            return Err(err(None, format!("pack({p}) is not a power of two")));
-        }
+    if let Some(p) = attrs.pack
+        && !p.is_power_of_two()
+    {
+        return Err(err(None, format!("pack({p}) is not a power of two")));
     }
-    if let Some(a) = attrs.align {
-        if !a.is_power_of_two() {
-            return Err(err(None, format!("align({a}) is not a power of two")));
-        }
+    if let Some(a) = attrs.align
+        && !a.is_power_of_two()
+    {
+        return Err(err(None, format!("align({a}) is not a power of two")));
     }
     let mut st = State::default();
     let mut end_bits: u64 = 0; // furthest bit used

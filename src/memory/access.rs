@@ -266,23 +266,15 @@ impl CData {
         ty: &CType,
         values: impl IntoIterator<Item = V>,
     ) -> Result<CData> {
-        if let Kind::Array { elem, len, .. } = ty.kind() {
-            if let Kind::Scalar {
+        if let Kind::Array { elem, len, .. } = ty.kind()
+            && let Kind::Scalar {
                 scalar,
                 swapped: false,
                 ..
             } = elem.kind()
-            {
-                if scalar.is_number() {
-                    return from_numbers(
-                        ty,
-                        *scalar,
-                        elem,
-                        *len,
-                        values.into_iter().map(Into::into),
-                    );
-                }
-            }
+            && scalar.is_number()
+        {
+            return from_numbers(ty, *scalar, elem, *len, values.into_iter().map(Into::into));
         }
         let d = CData::try_new(ty)?;
         match ty.kind() {
@@ -650,11 +642,11 @@ impl CData {
                 _ => Err(wrong("wrong type")),
             },
             Kind::Pointer(_) | Kind::Function(_) => {
-                if let Value::Data(d) = v {
-                    if d.ctype() == ty {
-                        // A pointer instance of this type: copy it, and what it keeps.
-                        return self.copy_instance(offset, d);
-                    }
+                if let Value::Data(d) = v
+                    && d.ctype() == ty
+                {
+                    // A pointer instance of this type: copy it, and what it keeps.
+                    return self.copy_instance(offset, d);
                 }
                 let mut sink = StoreSink::default();
                 let addr = conv::address_of(ty, v, &mut sink).map_err(|e| Error::from(*e))?;

@@ -134,12 +134,12 @@ impl KeepMap {
     }
 
     fn forget_buffer(&mut self, old: &Keep) {
-        if let Some((addr, _)) = old.buffer() {
-            if let Some(entry) = self.buffers.get_mut(&addr) {
-                entry.1 = entry.1.saturating_sub(1);
-                if entry.1 == 0 {
-                    self.buffers.remove(&addr);
-                }
+        if let Some((addr, _)) = old.buffer()
+            && let Some(entry) = self.buffers.get_mut(&addr)
+        {
+            entry.1 = entry.1.saturating_sub(1);
+            if entry.1 == 0 {
+                self.buffers.remove(&addr);
             }
         }
     }

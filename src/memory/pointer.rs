@@ -307,15 +307,15 @@ impl CData {
         }
         // Into an instance this pointer keeps: the elements must lie inside
         // it (what is known is checked, not trusted).
-        if self.kept_owner(addr, size).is_none() {
-            if let Some(owner) = self.kept_owner(addr, 1) {
-                let end = (owner.mem.base() as usize).saturating_add(owner.mem.len);
-                return Err(Error::IndexOutOfRange {
-                    type_name: format!("{} into a {} instance", self.ty, owner.ty).into(),
-                    index: n,
-                    len: end.saturating_sub(addr) / step,
-                });
-            }
+        if self.kept_owner(addr, size).is_none()
+            && let Some(owner) = self.kept_owner(addr, 1)
+        {
+            let end = (owner.mem.base() as usize).saturating_add(owner.mem.len);
+            return Err(Error::IndexOutOfRange {
+                type_name: format!("{} into a {} instance", self.ty, owner.ty).into(),
+                index: n,
+                len: end.saturating_sub(addr) / step,
+            });
         }
         // SAFETY: forwarded from the caller.
         Ok(unsafe { self.instance_at(&array, addr) })

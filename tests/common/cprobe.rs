@@ -82,19 +82,20 @@ fn members(
         });
         if f.ctype.fields().is_some() {
             members(&f.ctype, &designator, &p, offset, depth + 1, out);
-        } else if let Some(elem) = f.ctype.element() {
-            if elem.fields().is_some() && f.ctype.array_len().unwrap_or(0) > 0 {
-                let mut p = p.clone();
-                p.push(Step::Index);
-                members(
-                    elem,
-                    &format!("{designator}[0]"),
-                    &p,
-                    offset,
-                    depth + 1,
-                    out,
-                );
-            }
+        } else if let Some(elem) = f.ctype.element()
+            && elem.fields().is_some()
+            && f.ctype.array_len().unwrap_or(0) > 0
+        {
+            let mut p = p.clone();
+            p.push(Step::Index);
+            members(
+                elem,
+                &format!("{designator}[0]"),
+                &p,
+                offset,
+                depth + 1,
+                out,
+            );
         }
     }
 }
