@@ -76,6 +76,15 @@
 //!
 //! ## Cargo features
 //!
+//! * `call-plan` (on by default): the crate's own x86-64 System V call plan
+//!   and callback entry thunks (naked-function assembly). Without it, or on
+//!   another target, or at run time with `RCTYPES_CALL_PLAN=off`, every call
+//!   and callback goes through libffi. The few signatures libffi passes
+//!   wrongly (a by-value argument aligned beyond 16 bytes, a structure
+//!   returned on the x87 stack, a callback taking a structure with a
+//!   padding-only eightbyte) are then refused with [`Error::Unsupported`]
+//!   when the plan is compiled out; `RCTYPES_CALL_PLAN=off` still makes
+//!   them with the plan.
 //! * `system-libffi` (off by default): link the system's libffi (`-lffi`)
 //!   instead of building the bundled copy, for distributions. libffi before
 //!   3.4.7 (Debian 12 ships 3.4.4) mis-passes, on x86-64, a structure larger

@@ -22,9 +22,10 @@ fn char_double() -> CType {
         .unwrap()
 }
 
-/// Whether this run's calls may use the call plan (see .ci/run).
+/// Whether this run's calls use the call plan: compiled in (the
+/// `call-plan` feature) and not turned off (see .ci/run).
 fn plan_on() -> bool {
-    std::env::var("RCTYPES_CALL_PLAN").map_or(true, |v| v != "off")
+    cfg!(feature = "call-plan") && std::env::var("RCTYPES_CALL_PLAN").map_or(true, |v| v != "off")
 }
 
 /// libffi #574: five `signed char`s fill five integer registers, a `float`

@@ -5,7 +5,7 @@ mod dynamic;
 pub(crate) mod errno;
 pub(crate) mod plan;
 pub(crate) mod prepared;
-#[cfg(all(target_arch = "x86_64", not(windows)))]
+#[cfg(call_plan)]
 pub(crate) mod sysv;
 pub(crate) mod typed;
 

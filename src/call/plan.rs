@@ -11,6 +11,7 @@ use std::mem::MaybeUninit;
 use std::ptr;
 
 use libffi::raw::{self, ffi_cif, ffi_type};
+#[cfg(call_plan)]
 use once_cell::sync::Lazy;
 
 use super::errno;
@@ -23,9 +24,10 @@ use crate::error::{Error, Result};
 use crate::memory::CData;
 use crate::value::Value;
 
-#[cfg(all(target_arch = "x86_64", not(windows)))]
+#[cfg(call_plan)]
 use super::sysv::{Layout, Loc, Place, Regs, RetPlace, Shape};
 
+#[cfg(call_plan)]
 /// Whether the x86-64 call plan is used (not when `RCTYPES_CALL_PLAN=off`,
 /// except for signatures libffi would mishandle).
 pub(crate) static PLANS_ENABLED: Lazy<bool> =
@@ -63,7 +65,7 @@ impl ArgKind {
         }
     }
 
-    #[cfg(all(target_arch = "x86_64", not(windows)))]
+    #[cfg(call_plan)]
     fn shape(self) -> Shape {
         match self {
             ArgKind::Word(s) | ArgKind::Wide(s) => Shape::Scalar(s),
@@ -107,6 +109,7 @@ pub(crate) struct Param {
     /// For [`ArgKind::Word`]: the type's conversions.
     pub(crate) word: Option<&'static crate::conv::codec::Word>,
     /// `sizeof` the type.
+    #[cfg(call_plan)]
     pub(crate) size: usize,
 }
 
@@ -143,7 +146,7 @@ pub(crate) struct Plan {
     restype: CType,
     ret: RetKind,
     /// Where everything travels, when the call plan makes the calls.
-    #[cfg(all(target_arch = "x86_64", not(windows)))]
+    #[cfg(call_plan)]
     layout: Option<Layout>,
     /// libffi's interface, when libffi makes the calls (or a callback
     /// needs a libffi closure).
@@ -188,6 +191,7 @@ impl Plan {
                     ArgKind::Word(s) => crate::conv::codec::Word::of(s),
                     _ => None,
                 },
+                #[cfg(call_plan)]
                 size: ty.size(),
             });
         }
@@ -195,22 +199,42 @@ impl Plan {
             format!("the restype of `{function}`")
         })?;
         let ret = RetKind::of(restype);
-        let mut plan = Plan {
+        let plan = Plan {
             params: params.into_boxed_slice(),
             restype: restype.clone(),
             ret,
-            #[cfg(all(target_arch = "x86_64", not(windows)))]
+            #[cfg(call_plan)]
             layout: None,
             cif: once_cell::sync::OnceCell::new(),
             fixed,
             function: function.to_owned(),
         };
-        #[cfg(all(target_arch = "x86_64", not(windows)))]
-        {
-            if *PLANS_ENABLED || plan.libffi_mishandles(purpose) {
+        #[cfg(call_plan)]
+        let plan = {
+            let mut plan = plan;
+            if *PLANS_ENABLED || plan.libffi_problem(purpose).is_some() {
                 plan.layout = Some(plan.compute_layout()?);
                 return Ok(plan);
             }
+            plan
+        };
+        // Built without the call plan: what libffi would pass wrongly is
+        // refused rather than mis-passed.
+        #[cfg(all(not(call_plan), target_arch = "x86_64", not(windows)))]
+        if let Some(problem) = plan.libffi_problem(purpose) {
+            return Err(Error::Unsupported {
+                operation: match purpose {
+                    Purpose::Call => format!("calling `{function}`"),
+                    Purpose::Callback => format!("creating a callback of `{function}`"),
+                }
+                .into(),
+                type_name: function.to_owned().into(),
+                reason: format!(
+                    "libffi passes this signature wrongly ({problem}), and rctypes was built \
+                     without its own call plan (the `call-plan` feature, on by default)"
+                )
+                .into(),
+            });
         }
         let _ = purpose;
         // libffi makes the calls: prepare it now, so that a refusal is
@@ -219,7 +243,7 @@ impl Plan {
         Ok(plan)
     }
 
-    #[cfg(all(target_arch = "x86_64", not(windows)))]
+    #[cfg(call_plan)]
     fn compute_layout(&self) -> Result<Layout> {
         let args: Vec<(CType, Shape)> = self
             .params
@@ -240,31 +264,40 @@ impl Plan {
         })
     }
 
-    /// Whether libffi would get this signature wrong, so that the crate's
-    /// own plan must make (or enter) it even when plans are off: by-value
-    /// arguments aligned beyond 16 bytes (libffi aligns its stack area to
-    /// 16 only), a structure returned on the x87 stack (libffi has no such
-    /// return), and for callbacks a structure with a padding-only
-    /// eightbyte in registers (libffi's closure entry counts the padding as
-    /// a register and shifts every later argument).
+    /// What libffi would get wrong about this signature, if anything, so
+    /// that the crate's own plan must make (or enter) it even when plans
+    /// are off: by-value arguments aligned beyond 16 bytes (libffi aligns
+    /// its stack area to 16 only), a structure returned on the x87 stack
+    /// (libffi has no such return), and for callbacks a structure with a
+    /// padding-only eightbyte in registers (libffi's closure entry counts
+    /// the padding as a register and shifts every later argument).
     #[cfg(all(target_arch = "x86_64", not(windows)))]
-    pub(crate) fn libffi_mishandles(&self, purpose: Purpose) -> bool {
+    pub(crate) fn libffi_problem(&self, purpose: Purpose) -> Option<&'static str> {
         use crate::ctype::ffi::sysv::{Class, classify_aggregate};
-        let over_aligned = self
+        if self
             .params
             .iter()
-            .any(|p| p.kind == ArgKind::Aggregate && p.ty.align() > 16);
-        let x87_struct = self.ret == RetKind::Aggregate
+            .any(|p| p.kind == ArgKind::Aggregate && p.ty.align() > 16)
+        {
+            return Some("a structure argument aligned beyond 16 bytes");
+        }
+        if self.ret == RetKind::Aggregate
             && matches!(
                 classify_aggregate(&self.restype).as_deref(),
                 Some([Class::X87, Class::X87Up])
-            );
-        let padding = purpose == Purpose::Callback
+            )
+        {
+            return Some("a structure returned on the x87 stack");
+        }
+        if purpose == Purpose::Callback
             && self.params.iter().any(|p| {
                 p.kind == ArgKind::Aggregate
                     && classify_aggregate(&p.ty).is_some_and(|c| c.contains(&Class::Empty))
-            });
-        over_aligned || x87_struct || padding
+            })
+        {
+            return Some("a callback argument structure with a padding-only eightbyte");
+        }
+        None
     }
 
     /// libffi's call interface for this signature, prepared on first use.
@@ -349,7 +382,7 @@ impl Plan {
     }
 
     /// The placement, when the call plan makes (or enters) this signature.
-    #[cfg(all(target_arch = "x86_64", not(windows)))]
+    #[cfg(call_plan)]
     pub(crate) fn layout(&self) -> Option<&Layout> {
         self.layout.as_ref()
     }
@@ -376,12 +409,9 @@ impl Plan {
     }
 
     /// Whether calls with this plan skip libffi (for tests).
-    #[cfg(test)]
+    #[cfg(all(test, call_plan))]
     pub(crate) fn uses_call_plan(&self) -> bool {
-        #[cfg(all(target_arch = "x86_64", not(windows)))]
-        return self.layout.is_some();
-        #[cfg(not(all(target_arch = "x86_64", not(windows))))]
-        return false;
+        self.layout.is_some()
     }
 
     /// Converts `values`, calls `code`, and decodes the result: through the
@@ -402,7 +432,7 @@ impl Plan {
         into: Option<&CData>,
     ) -> Result<Value> {
         debug_assert_eq!(values.len(), self.params.len());
-        #[cfg(all(target_arch = "x86_64", not(windows)))]
+        #[cfg(call_plan)]
         if let Some(layout) = &self.layout {
             // SAFETY: forwarded from the caller.
             return unsafe { self.call_planned(layout, code, values, use_errno, into) };
@@ -430,7 +460,7 @@ impl Plan {
     ///
     /// # Safety
     /// As [`Plan::call`].
-    #[cfg(all(target_arch = "x86_64", not(windows)))]
+    #[cfg(call_plan)]
     #[inline(always)]
     unsafe fn call_planned(
         &self,
@@ -480,7 +510,7 @@ impl Plan {
     ///
     /// # Safety
     /// `regs` holds what a function of this signature returned.
-    #[cfg(all(target_arch = "x86_64", not(windows)))]
+    #[cfg(call_plan)]
     #[inline(always)]
     unsafe fn planned_result(
         &self,
@@ -631,12 +661,12 @@ impl Plan {
     }
 }
 
-#[cfg(all(target_arch = "x86_64", not(windows)))]
+#[cfg(call_plan)]
 use crate::ctype::ffi::sysv::Class as sysv_class;
 
 /// Reassembles a structure returned in up to two registers: INTEGER
 /// eightbytes from `rax` then `rdx`, SSE ones from `xmm0` then `xmm1`.
-#[cfg(all(target_arch = "x86_64", not(windows)))]
+#[cfg(call_plan)]
 pub(crate) fn pair_result(ret: [u64; 4], classes: [Option<sysv_class>; 2]) -> [u64; 2] {
     let [rax, rdx, xmm0, xmm1] = ret;
     let (mut ints, mut sses) = ([rax, rdx].into_iter(), [xmm0, xmm1].into_iter());
@@ -687,7 +717,7 @@ fn check_type(ty: &CType, role: Role, context: impl Fn() -> String) -> Result<()
 }
 
 /// Converts one argument into its registers or stack words.
-#[cfg(all(target_arch = "x86_64", not(windows)))]
+#[cfg(call_plan)]
 #[inline(always)]
 pub(crate) fn place_arg(
     regs: &mut Regs,
@@ -756,7 +786,7 @@ fn instance_of<'v>(param: &Param, v: &'v Value) -> std::result::Result<&'v CData
     }
 }
 
-#[cfg(all(target_arch = "x86_64", not(windows)))]
+#[cfg(call_plan)]
 #[inline(always)]
 fn put_word(regs: &mut Regs, stack: &mut (impl StackWords + ?Sized), place: Place, w: u64) {
     match place {
@@ -766,7 +796,7 @@ fn put_word(regs: &mut Regs, stack: &mut (impl StackWords + ?Sized), place: Plac
     }
 }
 
-#[cfg(all(target_arch = "x86_64", not(windows)))]
+#[cfg(call_plan)]
 fn put_bytes(
     regs: &mut Regs,
     stack: &mut (impl StackWords + ?Sized),
@@ -913,11 +943,13 @@ impl<T: Copy> Scratch<T> {
     }
 }
 
+#[cfg(call_plan)]
 /// The stack area of a planned call: words placed by the layout (the gaps
 /// that alignment leaves are never read by the callee).
 pub(crate) type StackArea = Scratch<u64>;
 
 /// Words of a stack area that arguments are placed into.
+#[cfg(call_plan)]
 pub(crate) trait StackWords {
     /// The words.
     fn words(&mut self) -> &mut [MaybeUninit<u64>];
@@ -946,6 +978,7 @@ pub(crate) trait StackWords {
     }
 }
 
+#[cfg(call_plan)]
 impl StackWords for StackArea {
     #[inline(always)]
     fn words(&mut self) -> &mut [MaybeUninit<u64>] {
@@ -953,6 +986,7 @@ impl StackWords for StackArea {
     }
 }
 
+#[cfg(call_plan)]
 impl StackWords for [MaybeUninit<u64>] {
     #[inline(always)]
     fn words(&mut self) -> &mut [MaybeUninit<u64>] {
@@ -1041,7 +1075,7 @@ impl Sink for CallStrings {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, call_plan))]
 mod tests {
     use super::*;
 
@@ -1049,7 +1083,7 @@ mod tests {
     /// (no libffi at call time); with it off, libffi makes the calls except
     /// where it would get them wrong.
     #[test]
-    #[cfg(all(target_arch = "x86_64", not(windows)))]
+    #[cfg(call_plan)]
     fn the_call_plan_covers_every_signature() {
         let s = |fields: &[CType], align: Option<usize>| {
             let b = fields

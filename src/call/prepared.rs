@@ -19,9 +19,9 @@ use libffi::raw;
 use super::Function;
 use super::errno;
 use super::plan::{ArgKind, Plan, RetKind, ffi_arg};
-#[cfg(all(target_arch = "x86_64", not(windows)))]
+#[cfg(call_plan)]
 use super::plan::{pair_result, place_arg};
-#[cfg(all(target_arch = "x86_64", not(windows)))]
+#[cfg(call_plan)]
 use super::sysv::{GPRS, Loc, Place, Regs, RetPlace, call_gprs};
 use crate::conv::{self, Wide};
 use crate::ctype::Scalar;
@@ -30,7 +30,7 @@ use crate::memory::CData;
 use crate::value::Value;
 
 /// Words of [`Regs`] at the start of a planned frame.
-#[cfg(all(target_arch = "x86_64", not(windows)))]
+#[cfg(call_plan)]
 const REGS_WORDS: usize = size_of::<Regs>() / 8;
 
 /// Words of one libffi argument slot.
@@ -72,7 +72,7 @@ const SLOT_WORDS: usize = size_of::<Wide>() / 8;
 /// use them.
 pub struct PreparedCall<'a> {
     /// The call itself, for the leanest signatures (decided once).
-    #[cfg(all(target_arch = "x86_64", not(windows)))]
+    #[cfg(call_plan)]
     quick: Option<Quick>,
     /// How each argument is set without the general path.
     fast: Box<[Fast]>,
@@ -105,7 +105,7 @@ pub struct PreparedCall<'a> {
 /// The call of a signature whose integer arguments all travel in general
 /// registers and whose result is an integer, a pointer or nothing in `rax`:
 /// everything the call needs, read once from the plan.
-#[cfg(all(target_arch = "x86_64", not(windows)))]
+#[cfg(call_plan)]
 #[derive(Clone, Copy)]
 struct Quick {
     code: usize,
@@ -178,7 +178,7 @@ impl Function {
         let plan = self.fixed_plan(types)?;
         let n = plan.arity();
         // where each parameter's word lives in the frame
-        #[cfg(all(target_arch = "x86_64", not(windows)))]
+        #[cfg(call_plan)]
         let (frame_words, word_of): (usize, Box<dyn Fn(usize) -> Option<u32>>) = match plan.layout()
         {
             Some(layout) => (
@@ -197,7 +197,7 @@ impl Function {
                 Box::new(|i| u32::try_from(i * SLOT_WORDS).ok()),
             ),
         };
-        #[cfg(not(all(target_arch = "x86_64", not(windows))))]
+        #[cfg(not(call_plan))]
         let (frame_words, word_of): (usize, Box<dyn Fn(usize) -> Option<u32>>) = (
             n * SLOT_WORDS,
             Box::new(|i| u32::try_from(i * SLOT_WORDS).ok()),
@@ -247,8 +247,10 @@ impl Function {
                 }
             })
             .collect();
-        let mut frame = vec![MaybeUninit::new(0u64); frame_words].into_boxed_slice();
-        #[cfg(all(target_arch = "x86_64", not(windows)))]
+        let frame = vec![MaybeUninit::new(0u64); frame_words].into_boxed_slice();
+        #[cfg(call_plan)]
+        let mut frame = frame;
+        #[cfg(call_plan)]
         let quick = match plan.layout() {
             Some(layout) => {
                 // the registers head the frame; the stack area follows them
@@ -280,7 +282,7 @@ impl Function {
             None => None,
         };
         let mut call = PreparedCall {
-            #[cfg(all(target_arch = "x86_64", not(windows)))]
+            #[cfg(call_plan)]
             quick,
             fast,
             frame,
@@ -320,7 +322,7 @@ impl<'a> PreparedCall<'a> {
     }
 
     /// The registers at the head of a planned frame.
-    #[cfg(all(target_arch = "x86_64", not(windows)))]
+    #[cfg(call_plan)]
     #[inline(always)]
     fn regs(&mut self) -> *mut Regs {
         self.frame.as_mut_ptr().cast()
@@ -349,7 +351,7 @@ impl<'a> PreparedCall<'a> {
             });
         };
         let mut copy = OwnedString(None);
-        #[cfg(all(target_arch = "x86_64", not(windows)))]
+        #[cfg(call_plan)]
         if let Some(layout) = plan.layout() {
             let place = layout.args.get(index).copied().unwrap_or(Place::Nothing);
             let (head, stack) = self.frame.split_at_mut(REGS_WORDS.min(self.frame.len()));
@@ -507,7 +509,7 @@ impl<'a> PreparedCall<'a> {
     /// then).
     #[inline]
     pub unsafe fn call(&mut self) -> Result<()> {
-        #[cfg(all(target_arch = "x86_64", not(windows)))]
+        #[cfg(call_plan)]
         if let (Some(quick), None) = (&self.quick, &self.error) {
             // SAFETY: forwarded from the caller (see `quick_call`).
             unsafe { self.quick_call(quick) };
@@ -528,7 +530,7 @@ impl<'a> PreparedCall<'a> {
     /// is not an integer type.
     #[inline]
     pub unsafe fn call_i64(&mut self) -> Result<i64> {
-        #[cfg(all(target_arch = "x86_64", not(windows)))]
+        #[cfg(call_plan)]
         if let (Some(quick), None) = (&self.quick, &self.error) {
             // SAFETY: forwarded from the caller.
             let rax = unsafe { self.quick_call(quick) };
@@ -545,7 +547,7 @@ impl<'a> PreparedCall<'a> {
     /// As [`PreparedCall::call`]; `quick` was made for this call's plan,
     /// whose arguments all travel in general registers (and which neither
     /// swaps errno nor is variadic).
-    #[cfg(all(target_arch = "x86_64", not(windows)))]
+    #[cfg(call_plan)]
     #[inline(always)]
     unsafe fn quick_call(&self, quick: &Quick) -> u64 {
         let g = self.frame.as_ptr();
@@ -654,7 +656,7 @@ impl<'a> PreparedCall<'a> {
         }
         let plan = self.plan();
         let (code, use_errno) = (self.function.inner.code, self.function.inner.use_errno);
-        #[cfg(all(target_arch = "x86_64", not(windows)))]
+        #[cfg(call_plan)]
         if let Some(layout) = plan.layout() {
             let regs = self.regs();
             let mut result_buffer = None;

@@ -226,7 +226,7 @@ pub trait TypedBody: Send + Sync {
     /// thunk's slot (for prototypes whose arguments all travel in
     /// registers, leaving a general register free); and the closure's
     /// address for the slot.
-    #[cfg(all(target_arch = "x86_64", not(windows)))]
+    #[cfg(call_plan)]
     fn direct(&self) -> ([usize; 2], *const ());
 }
 
@@ -391,7 +391,7 @@ macro_rules! signatures {
                 (self.0)($($v),*).result_word()
             }
 
-            #[cfg(all(target_arch = "x86_64", not(windows)))]
+            #[cfg(call_plan)]
             fn direct(&self) -> ([usize; 2], *const ()) {
                 /// Called by a typed thunk's mover with the arguments in
                 /// their registers and the thunk's slot after them.

@@ -13,9 +13,9 @@
 //! [`invoke`] reads libffi's argument pointers instead, except for the
 //! signatures libffi's closures misread, which always take a thunk.
 
-#[cfg(all(target_arch = "x86_64", not(windows)))]
+#[cfg(call_plan)]
 mod thunk;
-#[cfg(all(target_arch = "x86_64", not(windows)))]
+#[cfg(call_plan)]
 pub(crate) use thunk::TypedSlot;
 
 use std::cell::RefCell;
@@ -32,7 +32,7 @@ use libffi::raw::{self, ffi_cif, ffi_closure};
 
 use crate::call::errno;
 use crate::call::plan::{ArgKind, Param, Plan, Purpose, RetKind};
-#[cfg(all(target_arch = "x86_64", not(windows)))]
+#[cfg(call_plan)]
 use crate::call::sysv::{Layout, Place, Regs, RetPlace};
 use crate::call::typed::{Signature, TypedBody, TypedCallback};
 use crate::conv::{self, Referent, Sink, Wide, WideUnit};
@@ -178,10 +178,10 @@ enum Entry {
     /// `ffi_closure_alloc`, freed in `Drop`.
     Libffi(*mut ffi_closure),
     /// A thunk of the pool; its slot is released when it is dropped.
-    #[cfg(all(target_arch = "x86_64", not(windows)))]
+    #[cfg(call_plan)]
     Thunk(#[allow(dead_code)] thunk::Thunk),
     /// A typed thunk, which calls a typed closure's direct entry.
-    #[cfg(all(target_arch = "x86_64", not(windows)))]
+    #[cfg(call_plan)]
     TypedThunk(thunk::TypedThunk),
 }
 
@@ -214,6 +214,8 @@ unsafe impl Sync for CallbackInner {}
 
 impl Drop for CallbackInner {
     fn drop(&mut self) {
+        // (without the call plan, a libffi closure is the only entry)
+        #[allow(irrefutable_let_patterns)]
         if let Entry::Libffi(closure) = self.entry {
             // SAFETY: `closure` came from `ffi_closure_alloc` and is freed
             // once, here; `shared` is still alive (it is dropped after this).
@@ -359,7 +361,7 @@ impl Callback {
         };
         // A typed closure whose arguments all travel in registers is
         // called directly, through a typed thunk.
-        #[cfg(all(target_arch = "x86_64", not(windows)))]
+        #[cfg(call_plan)]
         if let (Body::Typed(body), Some(layout)) = (&*shared.body, shared.plan.layout())
             && let Some(gprs) = layout.free_gpr()
         {
@@ -379,7 +381,7 @@ impl Callback {
             }
         }
         // A thunk, when the plan has a layout.
-        #[cfg(all(target_arch = "x86_64", not(windows)))]
+        #[cfg(call_plan)]
         if shared.plan.layout().is_some() {
             if let Some(thunk) = thunk::Thunk::claim() {
                 let inner = Arc::new(CallbackInner {
@@ -393,7 +395,7 @@ impl Callback {
                 }
                 return Ok(Callback { inner });
             }
-            if shared.plan.libffi_mishandles(Purpose::Callback) {
+            if shared.plan.libffi_problem(Purpose::Callback).is_some() {
                 return Err(Error::Unsupported {
                     operation: "creating a callback".into(),
                     type_name: name.into(),
@@ -448,7 +450,7 @@ impl Callback {
     /// when the callback returns. Applies to every clone.
     pub fn use_errno(self, yes: bool) -> Callback {
         self.inner.shared.use_errno.store(yes, Ordering::Relaxed);
-        #[cfg(all(target_arch = "x86_64", not(windows)))]
+        #[cfg(call_plan)]
         if let Entry::TypedThunk(thunk) = &self.inner.entry {
             thunk.use_errno(yes);
         }
@@ -536,6 +538,7 @@ unsafe extern "C" fn trampoline(
     let mut frame = Frame::Libffi {
         args: args.cast_const().cast(),
         ret: ret.cast(),
+        entry: std::marker::PhantomData,
     };
     // SAFETY: libffi's contract, forwarded.
     unsafe { invoke(&callback, &mut frame) }
@@ -574,7 +577,7 @@ impl std::ops::Deref for Entered {
 pub(super) enum Frame<'a> {
     /// Entered through a thunk: the spilled registers (and the caller's
     /// stack arguments), placed by the plan's layout.
-    #[cfg(all(target_arch = "x86_64", not(windows)))]
+    #[cfg(call_plan)]
     Regs(&'a mut Regs, &'a Layout),
     /// Entered through a libffi closure: one pointer per argument libffi
     /// sees (structures of size 0 are left out), and libffi's result buffer
@@ -582,6 +585,9 @@ pub(super) enum Frame<'a> {
     Libffi {
         args: *const *const u8,
         ret: *mut u8,
+        /// The frame is libffi's for the duration of the entry, as the
+        /// thunk's registers are (and `'a` is used without the call plan).
+        entry: std::marker::PhantomData<&'a mut u8>,
     },
 }
 
@@ -620,7 +626,7 @@ pub(super) unsafe fn invoke(callback: &Entered, frame: &mut Frame<'_>) {
 /// # Safety
 /// `slot` is a typed thunk's slot bound to a callback that is alive when
 /// the call starts, whose closure is a `Func`.
-#[cfg(all(target_arch = "x86_64", not(windows)))]
+#[cfg(call_plan)]
 #[inline(always)]
 pub(crate) unsafe fn run_direct<const ERRNO: bool, R: crate::call::typed::CReturn, Func>(
     slot: *const TypedSlot,
@@ -696,6 +702,7 @@ impl Shared {
     }
 
     /// Records a panic of the closure.
+    #[cfg(call_plan)]
     #[cold]
     fn record_panic(&self, payload: Box<dyn std::any::Any + Send>) {
         let error = self.panic_error(payload);
@@ -797,7 +804,7 @@ impl Shared {
         let params = self.plan.params();
         // The thunk's frame: a scalar in a register or stack word is read
         // and converted inline; anything else by `incoming`.
-        #[cfg(all(target_arch = "x86_64", not(windows)))]
+        #[cfg(call_plan)]
         if let Frame::Regs(regs, layout) = frame {
             for (i, (param, place)) in params.iter().zip(layout.args.iter()).enumerate() {
                 let v = match (param.word, place) {
@@ -937,7 +944,7 @@ impl Shared {
     #[inline(always)]
     unsafe fn put_word(&self, frame: &mut Frame<'_>, w: u64) {
         match frame {
-            #[cfg(all(target_arch = "x86_64", not(windows)))]
+            #[cfg(call_plan)]
             Frame::Regs(regs, layout) => match layout.ret {
                 RetPlace::Xmm0 => regs.set_ret([0, 0, w, 0]),
                 _ => regs.set_ret([w, 0, 0, 0]),
@@ -953,7 +960,7 @@ impl Shared {
     /// The frame has room for the result.
     unsafe fn put_bytes(&self, frame: &mut Frame<'_>, w: &Wide, size: usize) {
         match frame {
-            #[cfg(all(target_arch = "x86_64", not(windows)))]
+            #[cfg(call_plan)]
             Frame::Regs(regs, layout) => match layout.ret {
                 RetPlace::X87(_) => regs.set_x87(*w),
                 _ => regs.set_ret([0, 0, w[0], w[1]]),
@@ -972,7 +979,7 @@ impl Shared {
     /// The frame has room for the result; `src` is readable for `size`.
     unsafe fn put_aggregate(&self, frame: &mut Frame<'_>, src: *const u8, size: usize) {
         match frame {
-            #[cfg(all(target_arch = "x86_64", not(windows)))]
+            #[cfg(call_plan)]
             Frame::Regs(regs, layout) => {
                 let mut w = [0u64; 2];
                 match layout.ret {
@@ -1025,7 +1032,7 @@ impl Shared {
     /// The frame has room for the result.
     unsafe fn zero_result(&self, frame: &mut Frame<'_>) {
         match frame {
-            #[cfg(all(target_arch = "x86_64", not(windows)))]
+            #[cfg(call_plan)]
             Frame::Regs(regs, layout) => {
                 regs.set_ret([0; 4]);
                 regs.set_x87([0; 4]);
@@ -1088,7 +1095,7 @@ impl Sink for ResultKeeps {
 /// As [`invoke`].
 unsafe fn incoming_word(frame: &Frame<'_>, i: usize, param: &Param) -> u64 {
     match frame {
-        #[cfg(all(target_arch = "x86_64", not(windows)))]
+        #[cfg(call_plan)]
         Frame::Regs(regs, layout) => match layout.args.get(i) {
             // SAFETY: the thunk entry pointed `stack` at the caller's stack
             // arguments.
@@ -1116,6 +1123,7 @@ unsafe fn incoming_word(frame: &Frame<'_>, i: usize, param: &Param) -> u64 {
 /// # Safety
 /// As [`invoke`]; `next` counts libffi's pointers used so far.
 #[inline(never)]
+#[cfg_attr(not(call_plan), allow(unused_variables))] // `i` places thunk arguments
 unsafe fn incoming(frame: &Frame<'_>, i: usize, param: &Param, next: &mut usize) -> Result<Value> {
     if param.kind == ArgKind::Empty {
         return Ok(Value::Data(CData::try_new(&param.ty)?));
@@ -1123,7 +1131,7 @@ unsafe fn incoming(frame: &Frame<'_>, i: usize, param: &Param, next: &mut usize)
     // Where the bytes of a stack or libffi argument are, or the registers
     // of one in registers.
     let at: *const u8 = match frame {
-        #[cfg(all(target_arch = "x86_64", not(windows)))]
+        #[cfg(call_plan)]
         Frame::Regs(regs, layout) => match layout.args.get(i).copied() {
             Some(Place::Word(loc)) => {
                 // SAFETY: forwarded (stack words are the caller's).
@@ -1194,6 +1202,7 @@ fn word_value(param: &Param, w: u64) -> Result<Value> {
 }
 
 /// The value of an argument that arrived in two registers.
+#[cfg(call_plan)]
 fn wide_value(param: &Param, w: &Wide) -> Result<Value> {
     match param.kind {
         ArgKind::Wide(s) => conv::decode_wide(s, w),
@@ -1206,7 +1215,7 @@ fn wide_value(param: &Param, w: &Wide) -> Result<Value> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, call_plan))]
 mod tests {
     use super::*;
 
@@ -1214,7 +1223,7 @@ mod tests {
     /// arguments and x87 results included); with it off, libffi closures,
     /// except for prototypes libffi's closure entry would misread.
     #[test]
-    #[cfg(all(target_arch = "x86_64", not(windows)))]
+    #[cfg(call_plan)]
     fn prototypes_enter_through_thunks() {
         let uses_thunk = |cb: &Callback| matches!(cb.inner.entry, Entry::Thunk(_));
         let plans_on = std::env::var("RCTYPES_CALL_PLAN").map_or(true, |v| v != "off");

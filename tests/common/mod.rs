@@ -43,3 +43,19 @@ pub fn call(f: &Function, args: &[Value]) -> rctypes::Result<Value> {
     // SAFETY: every test declares the fixture function's real C signature.
     unsafe { f.call(args) }
 }
+
+/// Asserts that `r` is the refusal of a signature libffi passes wrongly, as
+/// a build without the crate's call plan (the `call-plan` feature) gives it
+/// instead of a wrong call.
+pub fn assert_refused_without_plan<T: std::fmt::Debug>(r: rctypes::Result<T>) {
+    match r {
+        Err(e @ rctypes::Error::Unsupported { .. }) => {
+            let text = e.to_string();
+            assert!(
+                text.contains("libffi passes this signature wrongly") && text.contains("call-plan"),
+                "{text}"
+            );
+        }
+        other => panic!("expected the refusal of a build without the call plan, got {other:?}"),
+    }
+}
