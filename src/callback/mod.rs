@@ -649,13 +649,17 @@ pub(crate) unsafe fn run_direct<const ERRNO: bool, R: crate::call::typed::CRetur
 }
 
 /// Drops `value` without letting a panic in its `Drop` unwind into C (a
-/// panic payload whose own drop panics, a closure's capture): a second
-/// panic's payload is leaked rather than dropped.
+/// panic payload whose own drop panics, a closure's capture). The payload
+/// of that second panic (usually its message) is dropped the same way; only
+/// a payload of a third panic, from that drop, is leaked, so that a chain
+/// of panicking drops ends.
 #[cold]
 #[inline(never)]
 fn drop_contained<T>(value: T) {
     if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(value))) {
-        std::mem::forget(payload);
+        if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+            std::mem::forget(again);
+        }
     }
 }
 
