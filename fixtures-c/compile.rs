@@ -4,6 +4,7 @@
 //! `#[path = ".../fixtures-c/compile.rs"] mod fixtures;`, so the library is
 //! built the same way everywhere.
 
+use std::env;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -48,6 +49,15 @@ pub fn build(dir: &Path, out: &Path) -> PathBuf {
         .flag_if_supported("-Wno-psabi")
         .flag("-pthread")
         .cargo_metadata(false);
+    // Under `-Zsanitizer=address` cc instruments C code too (it adds
+    // `-fsanitize=address`), and linking this shared library with it pulls
+    // in gcc's shared ASan runtime, a second runtime beside the one rustc
+    // links into the test binary: every binary that loads the library
+    // aborts. The fixtures stay uninstrumented (the Rust side is what the
+    // AddressSanitizer pass checks); a later flag wins.
+    if env::var("CARGO_CFG_SANITIZE").is_ok_and(|s| s.split(',').any(|n| n == "address")) {
+        build.flag("-fno-sanitize=address");
+    }
     let objects = build.compile_intermediates();
 
     let lib = out.join("libfixtures.so");
