@@ -656,10 +656,10 @@ pub(crate) unsafe fn run_direct<const ERRNO: bool, R: crate::call::typed::CRetur
 #[cold]
 #[inline(never)]
 fn drop_contained<T>(value: T) {
-    if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(value))) {
-        if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
-            std::mem::forget(again);
-        }
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(value)))
+        && let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload)))
+    {
+        std::mem::forget(again);
     }
 }
 
