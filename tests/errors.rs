@@ -225,3 +225,13 @@ fn instance_conversion_errors() {
     assert!(Value::Int(-1).as_u64().is_err());
     assert!(Value::UInt(u64::MAX).as_i64().is_err());
 }
+
+/// Every call returns a `Result<Value>`: it stays small (an `Error` keeps
+/// its texts boxed; it was 104 bytes when they were inline), so that
+/// results move in a few words.
+#[test]
+fn results_stay_small() {
+    assert!(std::mem::size_of::<Value>() <= 40);
+    assert!(std::mem::size_of::<Error>() <= 48);
+    assert!(std::mem::size_of::<rctypes::Result<Value>>() <= 48);
+}
