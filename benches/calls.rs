@@ -6,66 +6,16 @@
 //! Run with `cargo bench -p rctypes-benches` (or one group: `cargo bench -p
 //! rctypes-benches --bench calls -- add_int`).
 
-use std::ffi::{c_int, c_uint, c_void};
+use std::ffi::{c_int, c_void};
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use libffi::raw::{self, ffi_cif, ffi_type};
-use rctypes::{CData, CDll, CType, Callback, Function, Value};
+use rctypes::{CData, CType, Callback, Value};
 
-fn lib() -> CDll {
-    // SAFETY: the fixture library has no initialisers with requirements.
-    unsafe { CDll::open(env!("RCTYPES_FIXTURE_LIB")) }.expect("the fixture library loads")
-}
-
-fn declared(lib: &CDll, name: &str, args: Vec<CType>, ret: CType) -> Function {
-    let f = lib.function(name).unwrap().argtypes(args).restype(ret);
-    f.prepare().unwrap();
-    f
-}
-
-/// A libffi call interface prepared once, as a careful user of raw libffi
-/// would hold it.
-struct RawCif {
-    cif: Box<ffi_cif>,
-    _types: Box<[*mut ffi_type]>,
-}
-
-impl RawCif {
-    fn new(args: &[*mut ffi_type], ret: *mut ffi_type) -> RawCif {
-        let mut types: Box<[*mut ffi_type]> = args.into();
-        let mut cif: Box<ffi_cif> = Box::default();
-        // SAFETY: a fresh cif; the type array lives as long as the RawCif.
-        let status = unsafe {
-            raw::ffi_prep_cif(
-                &mut *cif,
-                raw::ffi_abi_FFI_DEFAULT_ABI,
-                types.len() as c_uint,
-                ret,
-                types.as_mut_ptr(),
-            )
-        };
-        assert_eq!(status, raw::ffi_status_FFI_OK);
-        RawCif { cif, _types: types }
-    }
-
-    /// # Safety
-    /// `code` has the prepared signature; `args` point at its arguments.
-    #[inline(always)]
-    unsafe fn call(&self, code: usize, ret: *mut c_void, args: &mut [*mut c_void]) {
-        // SAFETY: forwarded from the caller.
-        unsafe {
-            let f: unsafe extern "C" fn() = std::mem::transmute(code);
-            raw::ffi_call(
-                std::ptr::from_ref(&*self.cif).cast_mut(),
-                Some(f),
-                ret,
-                args.as_mut_ptr(),
-            )
-        }
-    }
-}
+mod common;
+use common::{Point, RawCif, declared, lib, point_type};
 
 fn t_int() -> *mut ffi_type {
     &raw mut raw::ffi_type_sint32
@@ -78,13 +28,6 @@ fn t_void() -> *mut ffi_type {
 }
 fn t_ptr() -> *mut ffi_type {
     &raw mut raw::ffi_type_pointer
-}
-
-#[repr(C)]
-#[derive(Clone, Copy)]
-struct Point {
-    x: c_int,
-    y: c_int,
 }
 
 fn calls(c: &mut Criterion) {
@@ -354,13 +297,13 @@ fn calls(c: &mut Criterion) {
             })
         });
         let mut elements = [t_int(), t_int(), std::ptr::null_mut()];
-        let mut point_type = ffi_type {
+        let mut raw_point = ffi_type {
             size: 8,
             alignment: 4,
             type_: raw::FFI_TYPE_STRUCT,
             elements: elements.as_mut_ptr(),
         };
-        let pt: *mut ffi_type = &raw mut point_type;
+        let pt: *mut ffi_type = &raw mut raw_point;
         let cif = RawCif::new(&[pt, pt], pt);
         g.bench_function("libffi", |b| {
             b.iter(|| {
@@ -375,11 +318,7 @@ fn calls(c: &mut Criterion) {
                 ret.x
             })
         });
-        let point = CType::structure("Point")
-            .field("x", CType::c_int())
-            .field("y", CType::c_int())
-            .build()
-            .unwrap();
+        let point = point_type();
         let f = declared(
             &lib,
             "point_add",
@@ -480,7 +419,7 @@ fn callbacks(c: &mut Criterion) {
         let closure = raw::ffi_closure_alloc(size_of::<raw::ffi_closure>(), &mut code_ptr);
         let status = raw::ffi_prep_closure_loc(
             closure.cast(),
-            std::ptr::from_ref(&*cif.cif).cast_mut(),
+            cif.as_ptr(),
             Some(raw_binop),
             std::ptr::null_mut(),
             code_ptr,

@@ -17,74 +17,21 @@
 //! `RCTYPES_CALL_PLAN=off` gives the plan-off column), `typed`
 //! (`Function::typed`, `Callback::typed`), `prepared` (a `PreparedCall`).
 
-use std::ffi::{c_int, c_long, c_uint, c_void};
+use std::ffi::{c_int, c_long, c_void};
 use std::hint::black_box;
 use std::process::ExitCode;
 
 use libffi::raw::{self, ffi_cif, ffi_type};
-use rctypes::{CData, CDll, CType, Callback, Function, Value};
+use rctypes::{CData, CType, Callback, Value};
+
+mod common;
+use common::{Point, RawCif, declared, lib, point_type};
 
 /// Runs `f` `n` times. Callgrind counts only inside this function.
 #[inline(never)]
 fn bench_measure<F: FnMut()>(n: u64, mut f: F) {
     for _ in 0..n {
         f();
-    }
-}
-
-fn lib() -> CDll {
-    // SAFETY: the fixture library has no initialisers with requirements.
-    unsafe { CDll::open(env!("RCTYPES_FIXTURE_LIB")) }.expect("the fixture library loads")
-}
-
-fn declared(lib: &CDll, name: &str, args: Vec<CType>, ret: CType) -> Function {
-    let f = lib
-        .function(name)
-        .expect("fixture symbol")
-        .argtypes(args)
-        .restype(ret);
-    f.prepare().expect("a valid signature");
-    f
-}
-
-/// A libffi call interface prepared once.
-struct RawCif {
-    cif: Box<ffi_cif>,
-    _types: Box<[*mut ffi_type]>,
-}
-
-impl RawCif {
-    fn new(args: &[*mut ffi_type], ret: *mut ffi_type) -> RawCif {
-        let mut types: Box<[*mut ffi_type]> = args.into();
-        let mut cif: Box<ffi_cif> = Box::default();
-        // SAFETY: a fresh cif; the type array lives as long as the RawCif.
-        let status = unsafe {
-            raw::ffi_prep_cif(
-                &mut *cif,
-                raw::ffi_abi_FFI_DEFAULT_ABI,
-                types.len() as c_uint,
-                ret,
-                types.as_mut_ptr(),
-            )
-        };
-        assert_eq!(status, raw::ffi_status_FFI_OK);
-        RawCif { cif, _types: types }
-    }
-
-    /// # Safety
-    /// `code` has the prepared signature; `args` point at its arguments.
-    #[inline(always)]
-    unsafe fn call(&self, code: usize, ret: *mut c_void, args: &mut [*mut c_void]) {
-        // SAFETY: forwarded from the caller.
-        unsafe {
-            let f: unsafe extern "C" fn() = std::mem::transmute(code);
-            raw::ffi_call(
-                std::ptr::from_ref(&*self.cif).cast_mut(),
-                Some(f),
-                ret,
-                args.as_mut_ptr(),
-            )
-        }
     }
 }
 
@@ -122,12 +69,6 @@ macro_rules! t {
     };
 }
 
-#[repr(C)]
-#[derive(Clone, Copy)]
-struct Point {
-    x: c_int,
-    y: c_int,
-}
 #[repr(C)]
 #[derive(Clone, Copy)]
 struct S24 {
@@ -607,14 +548,6 @@ fn run(row: &str, variant: &str, n: u64) -> bool {
     true
 }
 
-fn point_type() -> CType {
-    CType::structure("Point")
-        .field("x", CType::c_int())
-        .field("y", CType::c_int())
-        .build()
-        .expect("Point")
-}
-
 /// A raw libffi closure for `int (*)(int, int)` adding its arguments.
 struct RawClosure {
     closure: *mut raw::ffi_closure,
@@ -648,7 +581,7 @@ impl RawClosure {
         let status = unsafe {
             raw::ffi_prep_closure_loc(
                 closure,
-                std::ptr::from_ref(&*cif.cif).cast_mut(),
+                cif.as_ptr(),
                 Some(raw_add),
                 std::ptr::null_mut(),
                 code,
