@@ -84,13 +84,9 @@ pub struct PreparedCall<'a> {
     /// `avalues` without the gaps of arguments passed as nothing, as libffi
     /// takes them (filled at each libffi call; allocated once).
     packed: Box<[*mut c_void]>,
-    /// String copies made by `set` for `char *` arguments, by index.
-    strings: Box<[Option<Box<[u8]>>]>,
-    /// The instances, `byref`s and callbacks given with `set`, by index:
-    /// the frame holds their address (or, for a structure libffi passes in
-    /// memory, points into the instance), so they are held until the
-    /// argument is set again, as `strings` are (a `set` drops its value).
-    held: Box<[Option<Value>]>,
+    /// What each argument's frame words refer to, by index, held until the
+    /// argument is set again through `set` (which drops its value).
+    kept: Box<[Kept]>,
     /// The first refusal since the last call.
     error: Option<Error>,
     /// The last wide result (`long double`), for `call_f64`.
@@ -288,8 +284,7 @@ impl Function {
             frame,
             avalues: vec![std::ptr::null_mut(); n].into_boxed_slice(),
             packed: vec![std::ptr::null_mut(); n].into_boxed_slice(),
-            strings: vec![None; n].into_boxed_slice(),
-            held: (0..n).map(|_| None).collect(),
+            kept: (0..n).map(|_| Kept::Nothing).collect(),
             error: None,
             last_wide: [0; 4],
             plan,
@@ -384,17 +379,15 @@ impl<'a> PreparedCall<'a> {
                 if let (Some(at), Some(avalue)) = (at, self.avalues.get_mut(index)) {
                     *avalue = at;
                 }
-                if let (Some(bytes), Some(slot)) = (copy.0, self.strings.get_mut(index)) {
-                    *slot = Some(bytes);
-                }
-                if let Some(slot) = self.held.get_mut(index) {
-                    // What the frame now refers to (a handle, no copy); a
-                    // value that refers to nothing releases the last one.
-                    *slot = match v {
-                        Value::Data(_) | Value::ByRef { .. } | Value::Callback(_) => {
-                            Some(v.clone())
+                if let Some(slot) = self.kept.get_mut(index) {
+                    // What the frame now refers to; a value that refers to
+                    // nothing releases what the argument held before.
+                    *slot = match (copy.0, v) {
+                        (Some(bytes), _) => Kept::Copy(bytes),
+                        (None, Value::Data(_) | Value::ByRef { .. } | Value::Callback(_)) => {
+                            Kept::Value(v.clone()) // a handle, no copy
                         }
-                        _ => None,
+                        (None, _) => Kept::Nothing,
                     };
                 }
                 self
@@ -671,11 +664,10 @@ impl<'a> PreparedCall<'a> {
             }
             let stub = layout.stub_code;
             // SAFETY: every argument was placed where the layout says (or is
-            // the zero it started as); what pointers point into (strings in
-            // `self.strings`, instances and callbacks in `self.held` or
-            // kept alive by the caller for 'a, the
-            // result buffer) outlives the call; the caller guarantees the
-            // signature.
+            // the zero it started as); what pointers point into (string
+            // copies, instances and callbacks in `self.kept`, instances kept
+            // alive by the caller for 'a, the result buffer) outlives the
+            // call; the caller guarantees the signature.
             unsafe { errno::swapped(use_errno, || stub(regs, code)) };
             drop(result_buffer);
             // SAFETY: the stub stored rax.
@@ -725,10 +717,9 @@ impl<'a> PreparedCall<'a> {
         }
         let avalues_ptr = self.packed.as_mut_ptr();
         // SAFETY: every avalue points at a converted argument (in the
-        // frame's slots, in `strings`, or in an instance held in `held` or
-        // kept alive for 'a);
-        // the buffer holds any scalar result; the caller guarantees the
-        // signature.
+        // frame's slots, in a copy or instance in `kept`, or in an instance
+        // kept alive for 'a); the buffer holds any scalar result; the caller
+        // guarantees the signature.
         unsafe {
             let code: unsafe extern "C" fn() =
                 std::mem::transmute::<usize, unsafe extern "C" fn()>(code);
@@ -743,6 +734,19 @@ impl<'a> PreparedCall<'a> {
             _ => buf[0],
         })
     }
+}
+
+/// What an argument set with [`PreparedCall::set`] refers to, kept as long
+/// as the frame holds its address. The payloads are never read: they are
+/// held for what they own (and dropped when the argument is set again).
+#[allow(dead_code)]
+enum Kept {
+    Nothing,
+    /// The copy of a string (`char *`, `wchar_t *`, bytes).
+    Copy(Box<[u8]>),
+    /// An instance, a `byref` or a callback (for a structure libffi passes
+    /// in memory, the frame points into the instance).
+    Value(Value),
 }
 
 /// Keeps the string copy a `set` made, in the prepared call.
