@@ -810,15 +810,7 @@ impl Driver {
             ValueDef::Bytes(b) => Value::Bytes(b.get()),
             ValueDef::Str(s) => Value::Str(s.get()),
             ValueDef::Char(c) => Value::from(*c),
-            ValueDef::Pointer(a) => Value::Pointer(match *a {
-                Address::Zero => 0,
-                Address::Small(k) => usize::from(k),
-                Address::Instance(p, off) => self
-                    .inst(p)
-                    .map_or(0, |d| d.address().wrapping_add(usize::from(off))),
-                Address::Max => usize::MAX,
-                Address::Raw(n) => n,
-            }),
+            ValueDef::Pointer(a) => Value::Pointer(self.address(*a)),
             ValueDef::Data(p) => self.referenced(*p, holder).map_or(Value::Null, Value::Data),
             ValueDef::Trusted(p) => match p.index(self.trusted.len()) {
                 Some(i) if !self.avoid.keep_cycles || self.trusted[i].ptr_block < holder => {
